@@ -1,0 +1,93 @@
+/**
+ * Decodes an exhibit file. Runs in the browser and in Node; it never throws anything but
+ * ExhibitFormatError, so a truncated or corrupted download becomes a message, not a crash.
+ */
+import {
+  EXHIBIT_FORMAT_VERSION,
+  EXHIBIT_HEADER_BYTES,
+  EXHIBIT_MAGIC,
+  TokenFlag,
+  crc32,
+  pieceFromText,
+  type ExhibitPoints,
+} from './format.ts';
+
+export class ExhibitFormatError extends Error {
+  override name = 'ExhibitFormatError';
+}
+
+export function readExhibit(buffer: ArrayBuffer | Uint8Array): ExhibitPoints {
+  const bytes = buffer instanceof Uint8Array ? buffer : new Uint8Array(buffer);
+  const fail = (what: string): never => {
+    throw new ExhibitFormatError(`Exhibit file is damaged: ${what}.`);
+  };
+  if (bytes.length < EXHIBIT_HEADER_BYTES + 4) fail(`only ${bytes.length} bytes, shorter than a header`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const magic = String.fromCharCode(bytes[0], bytes[1], bytes[2], bytes[3]);
+  if (magic !== EXHIBIT_MAGIC) fail('it does not start with the Tokenscape signature (is this an exhibit file?)');
+  const version = view.getUint16(4, true);
+  if (version !== EXHIBIT_FORMAT_VERSION) {
+    fail(`format version ${version}, this reader understands version ${EXHIBIT_FORMAT_VERSION}; rebuild the gallery`);
+  }
+  const count = view.getUint32(8, true);
+  const bodyLength = view.getUint32(36, true);
+  const expected = EXHIBIT_HEADER_BYTES + bodyLength + 4;
+  if (bytes.length !== expected) fail(`${bytes.length} bytes where the header announces ${expected} (truncated download?)`);
+  const storedCrc = view.getUint32(bytes.length - 4, true);
+  if (crc32(bytes.subarray(0, bytes.length - 4)) !== storedCrc) fail('checksum mismatch');
+  // Each point needs at least 6 coordinate bytes, 1 flag byte and 3 one-byte varints.
+  if (count * 10 > bodyLength) fail(`${count} points cannot fit in ${bodyLength} bytes`);
+
+  const min: [number, number, number] = [view.getFloat32(12, true), view.getFloat32(16, true), view.getFloat32(20, true)];
+  const max: [number, number, number] = [view.getFloat32(24, true), view.getFloat32(28, true), view.getFloat32(32, true)];
+  const positions = new Float32Array(count * 3);
+  let offset = EXHIBIT_HEADER_BYTES;
+  for (let i = 0; i < count * 3; i++) {
+    const axis = i % 3;
+    const q = view.getUint16(offset, true);
+    offset += 2;
+    positions[i] = min[axis] + (q / 65535) * (max[axis] - min[axis]);
+  }
+  const flags = bytes.slice(offset, offset + count);
+  offset += count;
+
+  const end = bytes.length - 4;
+  const readVarint = (): number => {
+    let result = 0;
+    let shift = 0;
+    for (;;) {
+      if (offset >= end) fail('a number runs past the end of the file');
+      const b = bytes[offset++];
+      result += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return result;
+      shift += 7;
+      if (shift > 35) fail('a number is too long');
+    }
+  };
+  const decoder = new TextDecoder('utf-8', { fatal: false });
+  const readString = (): string => {
+    const length = readVarint();
+    if (offset + length > end) fail('a token string runs past the end of the file');
+    const s = decoder.decode(bytes.subarray(offset, offset + length));
+    offset += length;
+    return s;
+  };
+
+  const ids = new Uint32Array(count);
+  const counts = new Uint32Array(count);
+  const texts: string[] = new Array(count);
+  const pieces: string[] = new Array(count);
+  let id = -1;
+  for (let i = 0; i < count; i++) {
+    const delta = readVarint();
+    if (i > 0 && delta === 0) fail(`token ids are not strictly increasing at point ${i}`);
+    id = i === 0 ? delta : id + delta;
+    if (id > 0xffffffff) fail('a token id is out of range');
+    ids[i] = id;
+    counts[i] = readVarint();
+    texts[i] = readString();
+    pieces[i] = flags[i] & TokenFlag.explicitPiece ? readString() : pieceFromText(texts[i]);
+  }
+  if (offset !== end) fail(`${end - offset} unexpected bytes after the last token`);
+  return { formatVersion: version, count, ids, positions, counts, flags, texts, pieces, min, max };
+}
