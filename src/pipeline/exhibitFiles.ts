@@ -1,0 +1,69 @@
+/** The files of one exhibit (binary points, CSV, manifest), written into place as one unit. */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CSV_FILE, MANIFEST_FILE, POINTS_FILE, type ExhibitManifest } from '../artifact/manifest.ts';
+import { tempPathFor } from './workspace.ts';
+
+/** The manifest of an exhibit already on disk, if all its files are there and complete. */
+export async function readExistingExhibit(exhibitsDir: string, id: string): Promise<ExhibitManifest | null> {
+  const folder = join(exhibitsDir, id);
+  try {
+    const manifest = JSON.parse(await readFile(join(folder, MANIFEST_FILE), 'utf8')) as ExhibitManifest;
+    const points = await stat(join(folder, POINTS_FILE));
+    const csv = await stat(join(folder, CSV_FILE));
+    if (points.size !== manifest.files.pointsBytes || csv.size !== manifest.files.csvBytes) return null;
+    return manifest;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Writes the folder under a temp name, then swaps it in: a crash leaves either the old exhibit or
+ * the new one (plus a temp folder the next run removes), never a half-written one.
+ */
+export async function writeExhibitFolder(
+  exhibitsDir: string,
+  id: string,
+  files: { points: Uint8Array; csv: string; manifest: ExhibitManifest },
+): Promise<void> {
+  const folder = join(exhibitsDir, id);
+  const temp = tempPathFor(folder);
+  await mkdir(temp, { recursive: true });
+  try {
+    await writeFile(join(temp, POINTS_FILE), files.points);
+    await writeFile(join(temp, CSV_FILE), files.csv);
+    // The manifest goes last: its presence with matching sizes is what marks an exhibit complete.
+    await writeFile(join(temp, MANIFEST_FILE), `${JSON.stringify(files.manifest, null, 2)}\n`);
+    if (existsSync(folder)) {
+      const old = tempPathFor(folder);
+      await rename(folder, old);
+      await rename(temp, folder);
+      await rm(old, { recursive: true, force: true });
+    } else {
+      await rename(temp, folder);
+    }
+  } catch (error) {
+    await rm(temp, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** RFC 4180 CSV of every point at full precision, for people to download. */
+export function pointsCsv(
+  ids: ArrayLike<number>,
+  texts: string[],
+  pieces: string[],
+  counts: ArrayLike<number>,
+  positions: Float64Array,
+): string {
+  const quote = (s: string) => `"${s.replaceAll('"', '""')}"`;
+  const lines = ['token_id,token,piece,count,x,y,z'];
+  for (let i = 0; i < ids.length; i++) {
+    lines.push(
+      `${ids[i]},${quote(texts[i])},${quote(pieces[i])},${counts[i]},${positions[i * 3]},${positions[i * 3 + 1]},${positions[i * 3 + 2]}`,
+    );
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}

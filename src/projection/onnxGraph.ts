@@ -1,0 +1,85 @@
+/**
+ * Builds tiny ONNX models in memory, so the heavy matrix products of PCA run in onnxruntime's native
+ * kernels without shipping model files. Only the handful of protobuf fields these graphs need are written.
+ */
+
+class ProtoWriter {
+  private bytes: number[] = [];
+  varint(field: number, value: number): this {
+    this.key(field, 0);
+    this.rawVarint(value);
+    return this;
+  }
+  string(field: number, value: string): this {
+    return this.bytesField(field, new TextEncoder().encode(value));
+  }
+  message(field: number, inner: ProtoWriter): this {
+    return this.bytesField(field, inner.finish());
+  }
+  finish(): Uint8Array {
+    return Uint8Array.from(this.bytes);
+  }
+  private bytesField(field: number, value: Uint8Array): this {
+    this.key(field, 2);
+    this.rawVarint(value.length);
+    for (const b of value) this.bytes.push(b);
+    return this;
+  }
+  private key(field: number, wireType: number) {
+    this.rawVarint(field * 8 + wireType);
+  }
+  private rawVarint(value: number) {
+    let v = value;
+    while (v >= 0x80) {
+      this.bytes.push((v % 0x80) | 0x80);
+      v = Math.floor(v / 0x80);
+    }
+    this.bytes.push(v);
+  }
+}
+
+const FLOAT = 1;
+const ATTRIBUTE_INT = 2;
+
+export interface GraphNode {
+  op: string;
+  inputs: string[];
+  outputs: string[];
+  intAttributes?: Record<string, number>;
+}
+
+/** A float32 tensor value; dims are numbers or symbolic names. */
+export interface GraphValue {
+  name: string;
+  dims: (number | string)[];
+}
+
+function valueInfo(v: GraphValue): ProtoWriter {
+  const shape = new ProtoWriter();
+  for (const d of v.dims) shape.message(1, typeof d === 'number' ? new ProtoWriter().varint(1, d) : new ProtoWriter().string(2, d));
+  const tensorType = new ProtoWriter().varint(1, FLOAT).message(2, shape);
+  return new ProtoWriter().string(1, v.name).message(2, new ProtoWriter().message(1, tensorType));
+}
+
+export function encodeOnnxModel(nodes: GraphNode[], inputs: GraphValue[], outputs: GraphValue[], opset = 13): Uint8Array {
+  const graph = new ProtoWriter();
+  nodes.forEach((node, i) => {
+    const n = new ProtoWriter();
+    for (const input of node.inputs) n.string(1, input);
+    for (const output of node.outputs) n.string(2, output);
+    n.string(3, `node${i}`).string(4, node.op);
+    for (const [name, value] of Object.entries(node.intAttributes ?? {})) {
+      n.message(5, new ProtoWriter().string(1, name).varint(3, value).varint(20, ATTRIBUTE_INT));
+    }
+    graph.message(1, n);
+  });
+  graph.string(2, 'tokenscape');
+  for (const v of inputs) graph.message(11, valueInfo(v));
+  for (const v of outputs) graph.message(12, valueInfo(v));
+  return new ProtoWriter()
+    .varint(1, 7) // IR version 7 pairs with opset 13
+    .string(2, 'tokenscape')
+    .message(7, graph)
+    .message(8, new ProtoWriter().string(1, '').varint(2, opset))
+    .finish();
+}

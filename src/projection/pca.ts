@@ -1,0 +1,241 @@
+/**
+ * PCA to 3D that scales to full vocabularies (200k × 4096): block subspace iteration with Rayleigh–Ritz,
+ * where the two big products per iteration (Xc·Q and Xcᵀ·Y) run natively in onnxruntime. Matches
+ * scikit-learn's PCA(n_components=3) up to the sign of each axis; signs follow sklearn's convention
+ * (the largest |score| of each component is positive), so they are deterministic.
+ */
+import { availableParallelism } from 'node:os';
+import * as ort from 'onnxruntime-node';
+import { TokenscapeError } from '../errors.ts';
+import { encodeOnnxModel } from './onnxGraph.ts';
+import { symmetricEigen } from './symmetricEigen.ts';
+
+export const PCA_COMPONENTS = 3;
+
+export interface PcaModel {
+  dims: number;
+  /** Column means of the rows the model was fitted on. */
+  mean: Float64Array;
+  /** Principal axes, row-major [3, dims], unit length. */
+  components: Float64Array;
+  explainedVariance: [number, number, number];
+  explainedVarianceRatio: [number, number, number];
+  fitRows: number;
+  iterations: number;
+}
+
+export interface PcaFit {
+  model: PcaModel;
+  /** Coordinates of the fitted rows, row-major [n, 3]. */
+  scores: Float64Array;
+}
+
+/** Below this width the whole space is one block and a single Rayleigh–Ritz step is exact. */
+const EXACT_MAX_DIMS = 64;
+const BLOCK = 16;
+const MAX_ITERATIONS = 80;
+/** Stop when each top axis turns by less than ~1e-4 rad between iterations (float32 products limit us near 1e-6). */
+const ALIGNMENT_TOLERANCE = 5e-9;
+
+let sessionPromise: Promise<ort.InferenceSession> | null = null;
+function powerStepSession(): Promise<ort.InferenceSession> {
+  // Y = X·Q and Z = Xᵀ·Y in one run, so X crosses into the native side once per iteration.
+  sessionPromise ??= ort.InferenceSession.create(
+    encodeOnnxModel(
+      [
+        { op: 'MatMul', inputs: ['X', 'Q'], outputs: ['Y'] },
+        { op: 'Gemm', inputs: ['X', 'Y'], outputs: ['Z'], intAttributes: { transA: 1 } },
+      ],
+      [
+        { name: 'X', dims: ['n', 'd'] },
+        { name: 'Q', dims: ['d', 'k'] },
+      ],
+      [
+        { name: 'Y', dims: ['n', 'k'] },
+        { name: 'Z', dims: ['d', 'k'] },
+      ],
+    ),
+    { intraOpNumThreads: availableParallelism(), graphOptimizationLevel: 'all' },
+  );
+  return sessionPromise;
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Orthonormalises the columns of a row-major [rows, k] matrix in place (modified Gram–Schmidt, twice). */
+function orthonormalise(m: Float64Array, rows: number, k: number): void {
+  for (let pass = 0; pass < 2; pass++) {
+    for (let j = 0; j < k; j++) {
+      for (let i = 0; i < j; i++) {
+        let dot = 0;
+        for (let r = 0; r < rows; r++) dot += m[r * k + i] * m[r * k + j];
+        for (let r = 0; r < rows; r++) m[r * k + j] -= dot * m[r * k + i];
+      }
+      let norm = 0;
+      for (let r = 0; r < rows; r++) norm += m[r * k + j] ** 2;
+      norm = Math.sqrt(norm);
+      // A column that vanished (rank-deficient data) is replaced by a fresh unit vector.
+      if (norm < 1e-300) {
+        for (let r = 0; r < rows; r++) m[r * k + j] = r === j % rows ? 1 : 0;
+        j--;
+        continue;
+      }
+      for (let r = 0; r < rows; r++) m[r * k + j] /= norm;
+    }
+  }
+}
+
+/**
+ * Fits PCA on `x` (row-major [n, d] float32). `x` is centred in place: pass a buffer you own.
+ */
+export async function fitPca(x: Float32Array, n: number, d: number, seed = 0x70c3): Promise<PcaFit> {
+  if (n < PCA_COMPONENTS) {
+    throw new TokenscapeError(`PCA to 3D needs at least 3 distinct tokens; this exhibit has ${n}.`, {
+      hint: 'Use a larger corpus, or corpus: vocabulary.',
+    });
+  }
+  const mean = new Float64Array(d);
+  for (let r = 0; r < n; r++) for (let c = 0, o = r * d; c < d; c++) mean[c] += x[o + c];
+  for (let c = 0; c < d; c++) mean[c] /= n;
+  const mean32 = Float32Array.from(mean);
+  let totalSquares = 0;
+  for (let r = 0; r < n; r++) {
+    for (let c = 0, o = r * d; c < d; c++) {
+      const v = x[o + c] - mean32[c];
+      x[o + c] = v;
+      totalSquares += v * v;
+    }
+  }
+  const totalVariance = totalSquares / (n - 1);
+
+  const k = Math.min(d <= EXACT_MAX_DIMS ? d : BLOCK, Math.max(n, PCA_COMPONENTS), d);
+  const q = new Float64Array(d * k);
+  if (k === d) {
+    for (let i = 0; i < d; i++) q[i * k + i] = 1;
+  } else {
+    const random = mulberry32(seed);
+    for (let i = 0; i < q.length; i += 2) {
+      const u = Math.max(random(), 1e-12);
+      const v = random();
+      const radius = Math.sqrt(-2 * Math.log(u));
+      q[i] = radius * Math.cos(2 * Math.PI * v);
+      if (i + 1 < q.length) q[i + 1] = radius * Math.sin(2 * Math.PI * v);
+    }
+    orthonormalise(q, d, k);
+  }
+
+  const session = await powerStepSession();
+  const xTensor = new ort.Tensor('float32', x, [n, d]);
+  let previous: Float64Array | null = null;
+  const axesOf = (basis: Float64Array, vectors: Float64Array) => {
+    const axes = new Float64Array(PCA_COMPONENTS * d);
+    for (let j = 0; j < PCA_COMPONENTS; j++) {
+      for (let c = 0; c < d; c++) {
+        let s = 0;
+        for (let i = 0; i < k; i++) s += basis[c * k + i] * vectors[i * k + j];
+        axes[j * d + c] = s;
+      }
+    }
+    return axes;
+  };
+  let iterations = 0;
+  let y: Float32Array;
+  let eig: { values: Float64Array; vectors: Float64Array };
+  for (;;) {
+    iterations++;
+    const out = await session.run({ X: xTensor, Q: new ort.Tensor('float32', Float32Array.from(q), [d, k]) });
+    y = out.Y.data as Float32Array;
+    const z = Float64Array.from(out.Z.data as Float32Array);
+    // Rayleigh–Ritz on the current basis: B = (XcQ)ᵀ(XcQ).
+    const b = new Float64Array(k * k);
+    for (let r = 0; r < n; r++) {
+      const o = r * k;
+      for (let i = 0; i < k; i++) {
+        const yi = y[o + i];
+        for (let j = i; j < k; j++) b[i * k + j] += yi * y[o + j];
+      }
+    }
+    for (let i = 0; i < k; i++) for (let j = 0; j < i; j++) b[i * k + j] = b[j * k + i];
+    eig = symmetricEigen(b, k);
+    const axes = axesOf(q, eig.vectors);
+    let converged = k === d;
+    if (!converged && previous) {
+      converged = true;
+      for (let j = 0; j < PCA_COMPONENTS && converged; j++) {
+        let dot = 0;
+        for (let c = 0; c < d; c++) dot += axes[j * d + c] * previous[j * d + c];
+        converged = 1 - Math.abs(dot) <= ALIGNMENT_TOLERANCE;
+      }
+    }
+    if (converged || iterations >= MAX_ITERATIONS) break;
+    previous = axes;
+    orthonormalise(z, d, k);
+    q.set(z);
+  }
+
+  // Axes V = Q·W and scores Y·W for the top three Ritz vectors.
+  const components = axesOf(q, eig!.vectors);
+  const scores = new Float64Array(n * PCA_COMPONENTS);
+  for (let j = 0; j < PCA_COMPONENTS; j++) {
+    let largest = 0;
+    for (let r = 0; r < n; r++) {
+      let s = 0;
+      for (let i = 0; i < k; i++) s += y![r * k + i] * eig!.vectors[i * k + j];
+      scores[r * PCA_COMPONENTS + j] = s;
+      if (Math.abs(s) > Math.abs(largest)) largest = s;
+    }
+    if (largest < 0) {
+      for (let c = 0; c < d; c++) components[j * d + c] = -components[j * d + c];
+      for (let r = 0; r < n; r++) scores[r * PCA_COMPONENTS + j] = -scores[r * PCA_COMPONENTS + j];
+    }
+  }
+  const variance = Array.from(eig!.values.subarray(0, PCA_COMPONENTS), (v) => Math.max(v, 0) / (n - 1));
+  return {
+    model: {
+      dims: d,
+      mean,
+      components,
+      explainedVariance: variance as [number, number, number],
+      explainedVarianceRatio: variance.map((v) => (totalVariance > 0 ? v / totalVariance : 0)) as [number, number, number],
+      fitRows: n,
+      iterations,
+    },
+    scores,
+  };
+}
+
+/** Coordinates of rows (row-major [n, d], not centred) on a fitted model's axes. */
+export function projectRows(x: Float32Array, n: number, model: PcaModel): Float64Array {
+  const d = model.dims;
+  const out = new Float64Array(n * PCA_COMPONENTS);
+  const shift = new Float64Array(PCA_COMPONENTS);
+  for (let j = 0; j < PCA_COMPONENTS; j++) {
+    for (let c = 0; c < d; c++) shift[j] += model.mean[c] * model.components[j * d + c];
+  }
+  const axes = Float32Array.from(model.components);
+  for (let r = 0; r < n; r++) {
+    const o = r * d;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    for (let c = 0; c < d; c++) {
+      const v = x[o + c];
+      s0 += v * axes[c];
+      s1 += v * axes[d + c];
+      s2 += v * axes[2 * d + c];
+    }
+    out[r * 3] = s0 - shift[0];
+    out[r * 3 + 1] = s1 - shift[1];
+    out[r * 3 + 2] = s2 - shift[2];
+  }
+  return out;
+}

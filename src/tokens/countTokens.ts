@@ -1,0 +1,51 @@
+import type { ModelTokenizer } from './loadTokenizer.ts';
+
+export interface TokenCounts {
+  /** Occurrences per token id (index = id). */
+  counts: Uint32Array;
+  total: number;
+  unique: number;
+  /** Lines (or rows) that were tokenized. */
+  lines: number;
+}
+
+/**
+ * Counts the tokens of a corpus, one line at a time: tokenizers for SentencePiece models are
+ * superlinear on long inputs, and per-line ids are what SentencePiece itself gives line by line.
+ * Special tokens the tokenizer adds (BOS/EOS) are counted only when asked.
+ */
+export function countTokens(
+  tokenizer: ModelTokenizer,
+  lines: Iterable<string>,
+  includeSpecial: boolean,
+  vocabSize: number,
+): TokenCounts {
+  const counts = new Uint32Array(vocabSize);
+  let total = 0;
+  let lineCount = 0;
+  for (const line of lines) {
+    lineCount++;
+    if (line.length === 0) continue;
+    for (const id of tokenizer.encode(line, includeSpecial)) {
+      if (id < vocabSize) counts[id]++;
+      total++;
+    }
+  }
+  let unique = 0;
+  for (let i = 0; i < counts.length; i++) if (counts[i] > 0) unique++;
+  return { counts, total, unique, lines: lineCount };
+}
+
+/** Splits text into lines, accepting both LF and CRLF endings (the Divine Comedy file is CRLF). */
+export function* splitLines(text: string): Generator<string> {
+  let start = 0;
+  for (;;) {
+    const nl = text.indexOf('\n', start);
+    if (nl < 0) {
+      if (start < text.length) yield text.slice(start);
+      return;
+    }
+    yield text.slice(start, nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
+    start = nl + 1;
+  }
+}

@@ -1,0 +1,76 @@
+import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { AutoTokenizer, env as transformersEnv } from '@huggingface/transformers';
+import { TokenscapeError } from '../errors.ts';
+import type { RepoFiles } from '../sources/repoFiles.ts';
+
+export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json'] as const;
+const OPTIONAL_TOKENIZER_FILES = ['special_tokens_map.json', 'config.json'] as const;
+
+/** The model's own tokenizer, plus what we need to describe each vocabulary entry. */
+export interface ModelTokenizer {
+  encode(text: string, addSpecialTokens: boolean): number[];
+  /** Vocabulary size (largest id + 1). */
+  vocabSize: number;
+  /** Raw vocabulary piece per id ("" where the vocabulary has a gap). */
+  pieces: string[];
+  specialIds: Set<number>;
+  decodeOne(id: number): string;
+  /** Identity of the tokenizer files, for cache keys. */
+  identity: string;
+  /** config.json's vocab_size (the embedding's row count), when the model says. */
+  configVocabSize: number | null;
+}
+
+export async function loadTokenizer(files: RepoFiles): Promise<ModelTokenizer> {
+  for (const name of TOKENIZER_FILES) {
+    if (!files.has(name)) {
+      throw new TokenscapeError(`${files.label} has no ${name}.`, {
+        hint: 'Tokenscape uses the model\'s own fast tokenizer (tokenizer.json + tokenizer_config.json, as saved by transformers).',
+      });
+    }
+  }
+  const tokenizerPath = await files.localPath('tokenizer.json');
+  await files.localPath('tokenizer_config.json');
+  for (const name of OPTIONAL_TOKENIZER_FILES) if (files.has(name)) await files.localPath(name);
+
+  transformersEnv.allowRemoteModels = false;
+  let tokenizer: Awaited<ReturnType<typeof AutoTokenizer.from_pretrained>>;
+  try {
+    tokenizer = await AutoTokenizer.from_pretrained(dirname(tokenizerPath), { local_files_only: true });
+  } catch (error) {
+    throw new TokenscapeError(`The tokenizer of ${files.label} could not be loaded: ${(error as Error).message}`, {
+      file: files.describe('tokenizer.json'),
+      hint: 'Check that tokenizer.json is a complete tokenizer saved by Hugging Face tokenizers.',
+    });
+  }
+
+  const vocab = tokenizer.get_vocab() as Map<string, number>;
+  let vocabSize = 0;
+  for (const id of vocab.values()) vocabSize = Math.max(vocabSize, id + 1);
+  const pieces = new Array<string>(vocabSize).fill('');
+  for (const [piece, id] of vocab) pieces[id] = piece;
+
+  const specialIds = new Set<number>(tokenizer.all_special_ids as number[]);
+  const json = JSON.parse(await readFile(tokenizerPath, 'utf8')) as { added_tokens?: { id: number; special?: boolean }[] };
+  for (const added of json.added_tokens ?? []) if (added.special) specialIds.add(added.id);
+
+  let configVocabSize: number | null = null;
+  if (files.has('config.json')) {
+    const config = JSON.parse(await readFile(await files.localPath('config.json'), 'utf8')) as Record<string, unknown>;
+    const textConfig = (config.text_config ?? {}) as Record<string, unknown>;
+    const v = config.vocab_size ?? textConfig.vocab_size;
+    if (typeof v === 'number' && Number.isInteger(v) && v > 0) configVocabSize = v;
+  }
+
+  const identity = (await Promise.all(TOKENIZER_FILES.map((f) => files.identity(f)))).join('|');
+  return {
+    encode: (text, addSpecialTokens) => tokenizer.encode(text, { add_special_tokens: addSpecialTokens }) as number[],
+    vocabSize,
+    pieces,
+    specialIds,
+    decodeOne: (id) => tokenizer.decode([id], { skip_special_tokens: false }) as string,
+    identity,
+    configVocabSize,
+  };
+}
