@@ -1,0 +1,135 @@
+/**
+ * The 3D coordinates are scikit-learn's PCA(n_components=3).fit_transform on the same rows, up to the
+ * sign of each axis, with the same explained-variance ratios; signs are deterministic.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decodeRows } from '../src/embeddings/decodeRows.ts';
+import { parseSafetensorsHeader, readHeaderLength } from '../src/embeddings/safetensorsHeader.ts';
+import { fitPca, projectRows } from '../src/projection/pca.ts';
+import { fixture, hasFixtures, pythonHas, runPython } from './support/fixtures.ts';
+
+const SKLEARN_PCA = `
+import json, sys
+import numpy as np
+from sklearn.decomposition import PCA
+n, d = int(sys.argv[2]), int(sys.argv[3])
+x = np.fromfile(sys.argv[1], dtype=np.float32).reshape(n, d)
+pca = PCA(n_components=3, svd_solver=sys.argv[4] if len(sys.argv) > 4 else "auto")
+y = pca.fit_transform(x)
+print(json.dumps({"coords": y.astype(float).ravel().tolist(), "ratio": pca.explained_variance_ratio_.tolist()}))
+`;
+
+function sklearnPca(x: Float32Array, n: number, d: number, solver = 'auto') {
+  const file = join(mkdtempSync(join(tmpdir(), 'tks-pca-')), 'x.f32');
+  writeFileSync(file, new Uint8Array(x.buffer, x.byteOffset, x.byteLength));
+  return runPython<{ coords: number[]; ratio: number[] }>(SKLEARN_PCA, [file, String(n), String(d), solver]);
+}
+
+function correlation(a: ArrayLike<number>, b: ArrayLike<number>, axis: number, n: number): number {
+  let ma = 0;
+  let mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i * 3 + axis];
+    mb += b[i * 3 + axis];
+  }
+  ma /= n;
+  mb /= n;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    const da = a[i * 3 + axis] - ma;
+    const db = b[i * 3 + axis] - mb;
+    sab += da * db;
+    saa += da * da;
+    sbb += db * db;
+  }
+  return sab / Math.sqrt(saa * sbb);
+}
+
+/** Rows with a decaying spectrum like real embeddings: singular values ~ i^-0.6 over a random basis. */
+function syntheticEmbeddings(n: number, d: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const random = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+  const gaussian = () => Math.sqrt(-2 * Math.log(Math.max(random(), 1e-12))) * Math.cos(2 * Math.PI * random());
+  const rank = Math.min(64, d);
+  const basis = Float64Array.from({ length: rank * d }, gaussian);
+  const x = new Float32Array(n * d);
+  for (let r = 0; r < n; r++) {
+    for (let i = 0; i < rank; i++) {
+      const w = gaussian() * (i + 1) ** -0.6;
+      for (let c = 0; c < d; c++) x[r * d + c] += w * basis[i * d + c];
+    }
+    for (let c = 0; c < d; c++) x[r * d + c] += 0.05 * gaussian() + 0.3;
+  }
+  return x;
+}
+
+function expectMatchesSklearn(x: Float32Array, n: number, d: number, ours: { scores: Float64Array; ratio: number[] }, solver = 'auto') {
+  const reference = sklearnPca(x, n, d, solver);
+  for (let axis = 0; axis < 3; axis++) {
+    expect(Math.abs(correlation(ours.scores, reference.coords, axis, n))).toBeGreaterThanOrEqual(0.999);
+    expect(ours.ratio[axis]).toBeCloseTo(reference.ratio[axis], 4);
+  }
+}
+
+describe('PCA to 3D', () => {
+  it.skipIf(!pythonHas('sklearn', 'numpy'))('matches scikit-learn on a wide matrix (the iterative solver)', async () => {
+    const n = 3000;
+    const d = 384;
+    const x = syntheticEmbeddings(n, d, 7);
+    const fit = await fitPca(Float32Array.from(x), n, d);
+    expect(fit.model.iterations).toBeGreaterThan(1);
+    expectMatchesSklearn(x, n, d, { scores: fit.scores, ratio: fit.model.explainedVarianceRatio });
+  }, 60_000);
+
+  // The fixture's weights are random, so its top eigenvalues are nearly equal; sklearn's default
+  // (randomized, 4 power iterations) is then itself approximate, and the exact solver is the reference.
+  it.skipIf(!hasFixtures || !pythonHas('sklearn', 'numpy'))('matches scikit-learn on the rows of a real safetensors embedding', async () => {
+    const bytes = readFileSync(fixture('models/tiny-random-llama/model.safetensors'));
+    const header = parseSafetensorsHeader(bytes.subarray(8, 8 + readHeaderLength(bytes, 'model')), 'model', bytes.length);
+    const t = header.tensors.get('model.embed_tokens.weight')!;
+    const [, d] = t.shape;
+    const ids = Uint32Array.from({ length: 5000 }, (_, i) => 259 + i * 5);
+    const x = new Float32Array(ids.length * d);
+    decodeRows(bytes.subarray(t.begin, t.end), t.dtype, d, ids, x);
+    const fit = await fitPca(Float32Array.from(x), ids.length, d);
+    expectMatchesSklearn(x, ids.length, d, { scores: fit.scores, ratio: fit.model.explainedVarianceRatio }, 'full');
+  }, 60_000);
+
+  it('gives the same coordinates and signs every run, with the largest |coordinate| of each axis positive', async () => {
+    const n = 800;
+    const d = 128;
+    const x = syntheticEmbeddings(n, d, 3);
+    const a = await fitPca(Float32Array.from(x), n, d);
+    const b = await fitPca(Float32Array.from(x), n, d);
+    expect(Array.from(a.scores)).toEqual(Array.from(b.scores));
+    for (let axis = 0; axis < 3; axis++) {
+      let largest = 0;
+      for (let i = 0; i < n; i++) if (Math.abs(a.scores[i * 3 + axis]) > Math.abs(largest)) largest = a.scores[i * 3 + axis];
+      expect(largest).toBeGreaterThan(0);
+    }
+  });
+
+  it('projects other rows onto fitted axes (shared axes across exhibits)', async () => {
+    const n = 600;
+    const d = 96;
+    const x = syntheticEmbeddings(n, d, 11);
+    const fit = await fitPca(Float32Array.from(x), n, d);
+    const projected = projectRows(x, n, fit.model);
+    for (let i = 0; i < n * 3; i++) expect(projected[i]).toBeCloseTo(fit.scores[i], 3);
+    const ratioSum = fit.model.explainedVarianceRatio.reduce((p, q) => p + q, 0);
+    expect(ratioSum).toBeGreaterThan(0);
+    expect(ratioSum).toBeLessThanOrEqual(1);
+  });
+
+  it('refuses fewer than three rows with a message', async () => {
+    await expect(fitPca(new Float32Array(8), 2, 4)).rejects.toThrow(/at least 3 distinct tokens/);
+  });
+});
