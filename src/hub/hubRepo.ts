@@ -5,8 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { mkdir, open, readlink, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { mkdir, open, readdir, readlink, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { datasetInfo, fileDownloadInfo, HubApiError, modelInfo } from '@huggingface/hub';
@@ -41,8 +41,8 @@ export class HubRepo {
     readonly id: string,
     readonly revision: string,
     readonly commit: string,
-    /** Files in the repo at that commit; null when offline (only the cache is known). */
-    readonly files: string[] | null,
+    /** Files in the repo at that commit (offline: the files the cache has). */
+    readonly files: string[],
     private readonly fetchImpl: typeof fetch,
     private readonly lastErrorCode: () => string | null,
   ) {}
@@ -72,7 +72,11 @@ export class HubRepo {
           { hint: 'Run the build once with network access (or unset HF_HUB_OFFLINE), or point HF_HOME / HF_HUB_CACHE at a cache that has it.' },
         );
       }
-      return new HubRepo(env, type, id, revision, commit, null, fetchImpl, () => errorCode);
+      const snapshot = snapshotPath(folder, commit, '');
+      const cachedFiles = (await readdir(snapshot, { recursive: true, withFileTypes: true }))
+        .filter((entry) => !entry.isDirectory())
+        .map((entry) => relative(snapshot, join(entry.parentPath, entry.name)).split(sep).join('/'));
+      return new HubRepo(env, type, id, revision, commit, cachedFiles, fetchImpl, () => errorCode);
     }
     const params = {
       name: id,
@@ -96,9 +100,9 @@ export class HubRepo {
     return new HubRepo(env, type, id, revision, info.sha, files, fetchImpl, () => errorCode);
   }
 
-  /** Whether the repo has this file (offline: whether the cache has it). */
+  /** Whether the repo has this file at the commit. */
   has(path: string): boolean {
-    return this.files ? this.files.includes(path) : existsSync(snapshotPath(this.folder, this.commit, path));
+    return this.files.includes(path);
   }
 
   /** The full file in the hub cache, if it is there. */

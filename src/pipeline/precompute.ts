@@ -17,7 +17,7 @@ import { countTokens } from '../tokens/countTokens.ts';
 import { describeTokens } from '../tokens/describeTokens.ts';
 import { pointsCsv, readExistingExhibit, writeExhibitFolder } from './exhibitFiles.ts';
 import { openModel, type ModelContext } from './modelContext.ts';
-import { TEMP_MARK, hashKey, writeFileAtomic, type Workspace } from './workspace.ts';
+import { TEMP_MARK, hashKey, sweepPartials, writeFileAtomic, type Workspace } from './workspace.ts';
 
 /** Bump when the meaning of the outputs changes, so old caches are not trusted. */
 const PIPELINE_VERSION = 1;
@@ -192,13 +192,11 @@ async function buildExhibit(exhibit: ExhibitConfig, model: ModelContext, options
   return { id: exhibit.id, status: 'built', seconds: (performance.now() - started) / 1000, manifest };
 }
 
-/** Removes temp leftovers of interrupted runs and folders of exhibits no longer in the config. */
-async function sweepExhibitsDir(exhibitsDir: string, keep: Set<string>, log?: (line: string) => void): Promise<void> {
-  if (!existsSync(exhibitsDir)) return;
+/** Removes folders of exhibits no longer in the config, so they are not published. */
+async function removeDroppedExhibits(exhibitsDir: string, keep: Set<string>, log?: (line: string) => void): Promise<void> {
   for (const entry of await readdir(exhibitsDir, { withFileTypes: true })) {
-    const stale = entry.name.includes(TEMP_MARK) || (entry.isDirectory() && !keep.has(entry.name));
-    if (stale) {
-      if (!entry.name.includes(TEMP_MARK)) log?.(`removing ${entry.name}/ (no longer in the config)`);
+    if (entry.isDirectory() && !entry.name.includes(TEMP_MARK) && !keep.has(entry.name)) {
+      log?.(`removing ${entry.name}/ (no longer in the config)`);
       await rm(join(exhibitsDir, entry.name), { recursive: true, force: true });
     }
   }
@@ -207,7 +205,9 @@ async function sweepExhibitsDir(exhibitsDir: string, keep: Set<string>, log?: (l
 export async function precompute(options: PrecomputeOptions): Promise<ExhibitOutcome[]> {
   const { config, workspace, log } = options;
   await mkdir(workspace.exhibitsDir, { recursive: true });
-  await sweepExhibitsDir(workspace.exhibitsDir, new Set(config.exhibits.map((e) => e.id)), log);
+  await sweepPartials(workspace.exhibitsDir);
+  await sweepPartials(workspace.cacheDir);
+  await removeDroppedExhibits(workspace.exhibitsDir, new Set(config.exhibits.map((e) => e.id)), log);
   const models = new Map<string, Promise<ModelContext>>();
   const outcomes: ExhibitOutcome[] = [];
   for (const exhibit of config.exhibits) {

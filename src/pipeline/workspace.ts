@@ -1,8 +1,8 @@
 /** Where precompute keeps its cache and writes exhibits; atomic file writes. */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 
 export interface Workspace {
   /** Content-addressed intermediate results (embedding slices, counts, PCA fits). */
@@ -27,6 +27,26 @@ export const TEMP_MARK = '.partial-';
 
 export function tempPathFor(path: string): string {
   return `${path}${TEMP_MARK}${process.pid}-${Date.now().toString(36)}`;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes temp files and folders left by runs that were killed (their process is gone). */
+export async function sweepPartials(dir: string): Promise<void> {
+  if (!existsSync(dir)) return;
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    const at = entry.name.indexOf(TEMP_MARK);
+    if (at < 0) continue;
+    const pid = Number.parseInt(entry.name.slice(at + TEMP_MARK.length), 10);
+    if (pid !== process.pid && !processAlive(pid)) await rm(join(entry.parentPath, entry.name), { recursive: true, force: true });
+  }
 }
 
 /** Writes a file so that readers see either the old content or the new one, never a mix. */

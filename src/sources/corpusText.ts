@@ -153,13 +153,13 @@ async function datasetCorpus(ref: Extract<CorpusRef, { kind: 'dataset' }>, env: 
   const spec = parseSplit(ref.split);
   if (!spec) throw new TokenscapeError(`"${ref.split}" is not a split.`, { field: 'corpus.split' });
   let repo = await HubRepo.open(env, 'dataset', ref.dataset, ref.revision);
-  const listed = repo.files ?? [];
+  const listed = repo.files;
   let parquet = splitParquetFiles(listed, ref.config, spec.name);
   if (parquet.length === 0 && !env.offline) {
     // Datasets without parquet files in main have a parquet conversion on this branch.
     try {
       const converted = await HubRepo.open(env, 'dataset', ref.dataset, 'refs/convert/parquet');
-      const found = splitParquetFiles(converted.files ?? [], ref.config ?? 'default', spec.name);
+      const found = splitParquetFiles(converted.files, ref.config ?? 'default', spec.name);
       if (found.length) {
         repo = converted;
         parquet = found;

@@ -28,8 +28,8 @@ export function pythonHas(...modules: string[]): boolean {
   return moduleCache.get(key)!;
 }
 
-/** Runs a Python snippet with Debian's python3 and parses its JSON output. */
-export function runPython<T>(code: string, args: string[] = []): T {
-  const out = execFileSync(PYTHON, ['-c', code, ...args], { maxBuffer: 512 * 1024 * 1024, encoding: 'utf8' });
+/** Runs a Python snippet with Debian's python3 and parses its JSON output; `stdin` carries large inputs. */
+export function runPython<T>(code: string, args: string[] = [], stdin?: string): T {
+  const out = execFileSync(PYTHON, ['-c', code, ...args], { maxBuffer: 512 * 1024 * 1024, encoding: 'utf8', input: stdin });
   return JSON.parse(out) as T;
 }

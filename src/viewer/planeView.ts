@@ -1,0 +1,171 @@
+/**
+ * The 2D plane views (PC1×PC2, PC1×PC3, PC2×PC3), drawn by regl-scatterplot.
+ *
+ * The library is loaded on first use (dynamic import), so visitors who stay in the 3D view never
+ * download it. regl-scatterplot handles pan (drag), zoom (wheel), hover and click itself; this
+ * wrapper feeds it the plane's coordinates and colour values and reports events upwards.
+ */
+import type { PlaneCamera } from './camera.ts';
+import { paletteHex, rgbHex } from './colorScale.ts';
+
+export interface PlaneViewEvents {
+  onHover(index: number): void;
+  onClick(index: number): void;
+  /** The camera moved (drag, wheel, programmatic). */
+  onView(): void;
+}
+
+export interface PlaneView {
+  /** Draws the points of one plane; `x`, `y` are normalised coordinates, `values` in [0, 1]. */
+  show(x: Float32Array, y: Float32Array, values: Float32Array): Promise<void>;
+  setValues(values: Float32Array): Promise<void>;
+  setSelection(indices: number[]): void;
+  /** Frames the current points' bounding box. */
+  fit(): Promise<void>;
+  camera(): PlaneCamera;
+  setCamera(c: PlaneCamera): Promise<void>;
+  focus(index: number, distance?: number): Promise<void>;
+  /** Moves the camera by (dx, dy) CSS pixels or zooms by `factor` (< 1 is closer). */
+  nudge(dx: number, dy: number, factor: number): Promise<void>;
+  /** CSS pixels from the canvas's top-left corner, or null. */
+  screenPosition(index: number): { x: number; y: number } | null;
+  resize(): void;
+  destroy(): void;
+}
+
+const PALETTE_SIZE = 128;
+
+export async function createPlaneView(
+  canvas: HTMLCanvasElement,
+  options: { pointSize: number; background: [number, number, number] },
+  events: PlaneViewEvents,
+): Promise<PlaneView> {
+  const { default: createScatterplot } = await import('regl-scatterplot');
+  const scatterplot = createScatterplot({
+    canvas,
+    width: 'auto',
+    height: 'auto',
+    backgroundColor: rgbHex(options.background),
+    pointSize: options.pointSize,
+    pointSizeSelected: options.pointSize + 3,
+    pointOutlineWidth: 2,
+    pointColor: paletteHex(PALETTE_SIZE),
+    pointColorActive: '#ffffff',
+    pointColorHover: '#ff5ec4',
+    colorBy: 'valueA',
+    opacity: 1,
+    showReticle: true,
+    reticleColor: [1, 1, 1, 0.35],
+    lassoOnLongPress: false,
+    keyMap: {} as never,
+    deselectOnDblClick: false,
+    deselectOnEscape: false,
+    performanceMode: false,
+  });
+  if (!scatterplot.isSupported) {
+    // Still usable (it warns itself); nothing else to do.
+  }
+
+  let x = new Float32Array(0);
+  let y = new Float32Array(0);
+  let values = new Float32Array(0);
+  let suppressSelectEvent = false;
+
+  scatterplot.subscribe('pointOver', (i: number) => events.onHover(i));
+  scatterplot.subscribe('pointOut', () => events.onHover(-1));
+  scatterplot.subscribe('select', ({ points }: { points: number[] }) => {
+    if (suppressSelectEvent) return;
+    if (points.length === 1) events.onClick(points[0]);
+  });
+  scatterplot.subscribe('deselect', () => {
+    if (suppressSelectEvent) return;
+    events.onClick(-1);
+  });
+  scatterplot.subscribe('view', () => events.onView());
+
+  const draw = () => scatterplot.draw({ x, y, valueA: values }, { zDataType: 'continuous', preventFilterReset: true });
+
+  const bounds = () => {
+    let minX = Infinity;
+    let maxX = -Infinity;
+    let minY = Infinity;
+    let maxY = -Infinity;
+    for (let i = 0; i < x.length; i++) {
+      if (x[i] < minX) minX = x[i];
+      if (x[i] > maxX) maxX = x[i];
+      if (y[i] < minY) minY = y[i];
+      if (y[i] > maxY) maxY = y[i];
+    }
+    if (!Number.isFinite(minX)) return { minX: -1, maxX: 1, minY: -1, maxY: 1 };
+    return { minX, maxX, minY, maxY };
+  };
+
+  const view: PlaneView = {
+    async show(nx, ny, nv) {
+      x = nx;
+      y = ny;
+      values = nv;
+      await draw();
+    },
+    async setValues(nv) {
+      values = nv;
+      const camera = view.camera();
+      await draw();
+      await view.setCamera(camera);
+    },
+    setSelection(indices) {
+      suppressSelectEvent = true;
+      try {
+        if (indices.length) scatterplot.select(indices, { preventEvent: true });
+        else scatterplot.deselect({ preventEvent: true });
+      } finally {
+        suppressSelectEvent = false;
+      }
+    },
+    async fit() {
+      const b = bounds();
+      const pad = 0.06 * Math.max(b.maxX - b.minX, b.maxY - b.minY, 1e-3);
+      await scatterplot.zoomToArea(
+        { x: b.minX - pad, y: b.minY - pad, width: b.maxX - b.minX + 2 * pad, height: b.maxY - b.minY + 2 * pad },
+        { transition: false },
+      );
+    },
+    camera() {
+      const target = scatterplot.get('cameraTarget') as unknown as [number, number];
+      const distance = scatterplot.get('cameraDistance') as unknown as number;
+      return { target: [target[0], target[1]], distance };
+    },
+    async setCamera(c) {
+      await scatterplot.zoomToLocation([c.target[0], c.target[1]], c.distance, { transition: false });
+    },
+    async focus(index, distance) {
+      if (index < 0 || index >= x.length) return;
+      const current = view.camera().distance;
+      await scatterplot.zoomToLocation([x[index], y[index]], Math.min(current, distance ?? 0.25), { transition: false });
+    },
+    async nudge(dx, dy, factor) {
+      const c = view.camera();
+      const perPixel = (2 * c.distance) / Math.max(1, Math.min(canvas.clientWidth, canvas.clientHeight));
+      await view.setCamera({
+        target: [c.target[0] + dx * perPixel, c.target[1] - dy * perPixel],
+        distance: Math.min(100, Math.max(0.001, c.distance * factor)),
+      });
+    },
+    screenPosition(index) {
+      if (index < 0 || index >= x.length) return null;
+      try {
+        const p = scatterplot.getScreenPosition(index);
+        return p ? { x: p[0], y: p[1] } : null;
+      } catch {
+        return null;
+      }
+    },
+    resize() {
+      scatterplot.refresh();
+    },
+    destroy() {
+      scatterplot.destroy();
+    },
+  };
+  return view;
+}
