@@ -8,7 +8,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeRows } from '../src/embeddings/decodeRows.ts';
 import { parseSafetensorsHeader, readHeaderLength } from '../src/embeddings/safetensorsHeader.ts';
-import { fitPca, projectRows } from '../src/projection/pca.ts';
+import { EmbeddingFile, inMemoryBlocks } from '../src/embeddings/embeddingFile.ts';
+import { fitPca as fitPcaBlocks, projectRows } from '../src/projection/pca.ts';
+
+const fitPca = (x: Float32Array, n: number, d: number) => fitPcaBlocks(inMemoryBlocks(x, n, d));
 import { fixture, hasFixtures, pythonHas, runPython } from './support/fixtures.ts';
 
 const SKLEARN_PCA = `
@@ -127,6 +130,31 @@ describe('PCA to 3D', () => {
     const ratioSum = fit.model.explainedVarianceRatio.reduce((p, q) => p + q, 0);
     expect(ratioSum).toBeGreaterThan(0);
     expect(ratioSum).toBeLessThanOrEqual(1);
+  });
+
+  it('gives the same result when a large matrix is streamed from disk in blocks instead of held in memory', async () => {
+    const n = 1500;
+    const d = 80;
+    const x = syntheticEmbeddings(n, d, 5);
+    const file = join(mkdtempSync(join(tmpdir(), 'tks-rows-')), 'rows.f32');
+    writeFileSync(file, new Uint8Array(x.buffer));
+    const embedding = new EmbeddingFile(file, 'F32', n, d, 'test rows');
+    const ids = Uint32Array.from({ length: 1000 }, (_, i) => i + Math.floor(i / 2));
+    const streamed = await fitPcaBlocks(await embedding.rowBlocks(ids, 0, 250));
+    const held = await fitPcaBlocks(await embedding.rowBlocks(ids, Infinity));
+    for (let i = 0; i < streamed.scores.length; i++) expect(streamed.scores[i]).toBeCloseTo(held.scores[i], 5);
+  }, 60_000);
+
+  it('counts the rows holding NaN or Infinity before giving up', async () => {
+    const x = syntheticEmbeddings(300, 8, 1);
+    x[5 * 8] = Number.NaN;
+    x[200 * 8 + 3] = Number.POSITIVE_INFINITY;
+    const file = join(mkdtempSync(join(tmpdir(), 'tks-rows-')), 'rows.f32');
+    writeFileSync(file, new Uint8Array(x.buffer));
+    const embedding = new EmbeddingFile(file, 'F32', 300, 8, 'model.embed_tokens.weight of m');
+    const all = Uint32Array.from({ length: 300 }, (_, i) => i);
+    await expect(embedding.rowBlocks(all, 0, 16).then(fitPcaBlocks)).rejects.toThrow(/2 of 300 embedding rows of model\.embed_tokens\.weight of m contain NaN or Infinity/);
+    await expect(embedding.readRows(all)).rejects.toThrow(/2 of 300 embedding rows/);
   });
 
   it('refuses fewer than three rows with a message', async () => {

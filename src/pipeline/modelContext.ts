@@ -2,7 +2,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelRef } from '../config/types.ts';
-import { decodeRows } from '../embeddings/decodeRows.ts';
+import { EmbeddingFile } from '../embeddings/embeddingFile.ts';
 import { locateEmbeddingTensor, type LocatedTensor } from '../embeddings/locateEmbeddingTensor.ts';
 import { TokenscapeError } from '../errors.ts';
 import type { HubEnvironment } from '../hub/hubEnvironment.ts';
@@ -19,8 +19,8 @@ export interface ModelContext {
   embeddingKey: string;
   rows: number;
   cols: number;
-  /** Decodes the given rows to float32 (row-major), failing on NaN/Inf. */
-  readRows(ids: ArrayLike<number>): Promise<Float32Array>;
+  /** The cached embedding slice, read in windows. */
+  embedding: EmbeddingFile;
 }
 
 /**
@@ -59,7 +59,6 @@ export async function openModel(ref: ModelRef, env: HubEnvironment, workspace: W
     }
   });
 
-  let raw: Uint8Array | null = null;
   return {
     files,
     tokenizer,
@@ -67,18 +66,6 @@ export async function openModel(ref: ModelRef, env: HubEnvironment, workspace: W
     embeddingKey,
     rows,
     cols,
-    async readRows(ids) {
-      raw ??= await readFile(rawPath);
-      const out = new Float32Array(ids.length * cols);
-      const bad = decodeRows(raw, tensor.dtype, cols, ids, out);
-      if (bad > 0) {
-        throw new TokenscapeError(`${bad} of ${ids.length} embedding rows of ${tensor.name} contain NaN or Infinity.`, {
-          file: files.describe(tensor.file),
-          field: tensor.name,
-          hint: 'The weights are damaged or were saved in overflowing precision; use another revision of the model.',
-        });
-      }
-      return out;
-    },
+    embedding: new EmbeddingFile(rawPath, tensor.dtype, rows, cols, `${tensor.name} of ${files.describe(tensor.file)}`),
   };
 }

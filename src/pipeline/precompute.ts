@@ -111,24 +111,30 @@ function deserialisePca(stored: ReturnType<typeof serialisePca>): PcaModel {
   return { ...stored, mean: Float64Array.from(stored.mean), components: Float64Array.from(stored.components) };
 }
 
+/**
+ * Rows up to this size (as float32) are decoded once and kept in memory for PCA; larger selections
+ * (e.g. a 128k × 4096 vocabulary) are streamed from the cached slice on every pass.
+ */
+const PCA_MEMORY_BYTES = Number(process.env.TOKENSCAPE_PCA_MEMORY_MB ?? 1024) * 1024 * 1024;
+
 /** Coordinates of the exhibit's rows, fitted on those rows or on the whole vocabulary. */
 async function project(exhibit: ExhibitConfig, model: ModelContext, ids: Uint32Array, options: PrecomputeOptions) {
   const started = performance.now();
-  const x = await model.readRows(ids);
+  const seconds = () => ((performance.now() - started) / 1000).toFixed(1);
   if (exhibit.projection.fit === 'corpus') {
-    const fit = await fitPca(x, ids.length, model.cols);
-    options.log?.(`  PCA of ${ids.length} × ${model.cols} in ${((performance.now() - started) / 1000).toFixed(1)} s (${fit.model.iterations} iterations)`);
+    const fit = await fitPca(await model.embedding.rowBlocks(ids, PCA_MEMORY_BYTES));
+    options.log?.(`  PCA of ${ids.length} × ${model.cols} in ${seconds()} s (${fit.model.iterations} iterations)`);
     return { positions: fit.scores, pca: fit.model };
   }
   const key = hashKey('pca-vocabulary-v1', model.embeddingKey);
   const stored = await cachedJson(join(options.workspace.cacheDir, 'pca', `${key}.json`), async () => {
     const all = Uint32Array.from({ length: model.rows }, (_, i) => i);
-    const fit = await fitPca(await model.readRows(all), model.rows, model.cols);
-    options.log?.(`  PCA of the whole vocabulary (${model.rows} × ${model.cols}) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    const fit = await fitPca(await model.embedding.rowBlocks(all, PCA_MEMORY_BYTES));
+    options.log?.(`  PCA of the whole vocabulary (${model.rows} × ${model.cols}) in ${seconds()} s`);
     return serialisePca(fit.model);
   });
   const pca = deserialisePca(stored);
-  return { positions: projectRows(x, ids.length, pca), pca };
+  return { positions: projectRows(await model.embedding.readRows(ids), ids.length, pca), pca };
 }
 
 async function buildExhibit(exhibit: ExhibitConfig, model: ModelContext, options: PrecomputeOptions, galleryTitle: string): Promise<ExhibitOutcome> {

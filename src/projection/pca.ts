@@ -6,6 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
+import type { RowBlocks } from '../embeddings/embeddingFile.ts';
 import { TokenscapeError } from '../errors.ts';
 import { encodeOnnxModel } from './onnxGraph.ts';
 import { symmetricEigen } from './symmetricEigen.ts';
@@ -95,27 +96,38 @@ function orthonormalise(m: Float64Array, rows: number, k: number): void {
 }
 
 /**
- * Fits PCA on `x` (row-major [n, d] float32). `x` is centred in place: pass a buffer you own.
+ * Fits PCA on the rows of `source`. In-memory blocks are centred in place (pass a matrix you own);
+ * streamed blocks are centred as they arrive, on every pass.
  */
-export async function fitPca(x: Float32Array, n: number, d: number, seed = 0x70c3): Promise<PcaFit> {
+export async function fitPca(source: RowBlocks, seed = 0x70c3): Promise<PcaFit> {
+  const n = source.rows;
+  const d = source.dims;
   if (n < PCA_COMPONENTS) {
     throw new TokenscapeError(`PCA to 3D needs at least 3 distinct tokens; this exhibit has ${n}.`, {
       hint: 'Use a larger corpus, or corpus: vocabulary.',
     });
   }
-  const mean = new Float64Array(d);
-  for (let r = 0; r < n; r++) for (let c = 0, o = r * d; c < d; c++) mean[c] += x[o + c];
-  for (let c = 0; c < d; c++) mean[c] /= n;
+  // One pass for the mean and the total variance (float64 sums; the data are float32).
+  const sum = new Float64Array(d);
+  const sumSquares = new Float64Array(d);
+  await source.forEachBlock((block, _first, count) => {
+    for (let r = 0; r < count; r++) {
+      for (let c = 0, o = r * d; c < d; c++) {
+        const v = block[o + c];
+        sum[c] += v;
+        sumSquares[c] += v * v;
+      }
+    }
+  });
+  const mean = sum.map((s) => s / n);
   const mean32 = Float32Array.from(mean);
   let totalSquares = 0;
-  for (let r = 0; r < n; r++) {
-    for (let c = 0, o = r * d; c < d; c++) {
-      const v = x[o + c] - mean32[c];
-      x[o + c] = v;
-      totalSquares += v * v;
-    }
-  }
+  for (let c = 0; c < d; c++) totalSquares += Math.max(0, sumSquares[c] - n * mean[c] * mean[c]);
   const totalVariance = totalSquares / (n - 1);
+  const centre = (block: Float32Array, count: number) => {
+    for (let r = 0; r < count; r++) for (let c = 0, o = r * d; c < d; c++) block[o + c] -= mean32[c];
+  };
+  if (source.persistent) await source.forEachBlock((block, _first, count) => centre(block, count));
 
   const k = Math.min(d <= EXACT_MAX_DIMS ? d : BLOCK, Math.max(n, PCA_COMPONENTS), d);
   const q = new Float64Array(d * k);
@@ -134,8 +146,6 @@ export async function fitPca(x: Float32Array, n: number, d: number, seed = 0x70c
   }
 
   const session = await powerStepSession();
-  const xTensor = new ort.Tensor('float32', x, [n, d]);
-  let previous: Float64Array | null = null;
   const axesOf = (basis: Float64Array, vectors: Float64Array) => {
     const axes = new Float64Array(PCA_COMPONENTS * d);
     for (let j = 0; j < PCA_COMPONENTS; j++) {
@@ -147,14 +157,22 @@ export async function fitPca(x: Float32Array, n: number, d: number, seed = 0x70c
     }
     return axes;
   };
+  let previous: Float64Array | null = null;
   let iterations = 0;
-  let y: Float32Array;
+  const y = new Float32Array(n * k);
+  const z = new Float64Array(d * k);
   let eig: { values: Float64Array; vectors: Float64Array };
   for (;;) {
     iterations++;
-    const out = await session.run({ X: xTensor, Q: new ort.Tensor('float32', Float32Array.from(q), [d, k]) });
-    y = out.Y.data as Float32Array;
-    const z = Float64Array.from(out.Z.data as Float32Array);
+    z.fill(0);
+    const qTensor = new ort.Tensor('float32', Float32Array.from(q), [d, k]);
+    await source.forEachBlock(async (block, first, count) => {
+      if (!source.persistent) centre(block, count);
+      const out = await session.run({ X: new ort.Tensor('float32', block, [count, d]), Q: qTensor });
+      y.set(out.Y.data as Float32Array, first * k);
+      const zBlock = out.Z.data as Float32Array;
+      for (let i = 0; i < zBlock.length; i++) z[i] += zBlock[i];
+    });
     // Rayleigh–Ritz on the current basis: B = (XcQ)ᵀ(XcQ).
     const b = new Float64Array(k * k);
     for (let r = 0; r < n; r++) {
