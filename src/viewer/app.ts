@@ -663,7 +663,8 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
   if (view === '3d') requestFrame();
   else {
     await setView(view, { camera: initialPlaneCamera, silent: true });
-    if (jump && plane) await plane.focus(initialSelection, 0.35);
+    const p = plane as PlaneView | null;
+    if (jump && p) await p.focus(initialSelection, 0.35);
   }
   initialPlaneCamera = null;
   cameraTouched = Boolean(initial.cam) || jump;

@@ -200,6 +200,7 @@ export function createOrbitRenderer(options: OrbitRendererOptions): OrbitRendere
   });
 
   const pickFbo = regl.framebuffer({ width: 1, height: 1, depth: true });
+  const pickSize = { width: 1, height: 1 };
   const pointSize = options.pointSize * pixelRatio;
   let destroyed = false;
 
@@ -251,7 +252,11 @@ export function createOrbitRenderer(options: OrbitRendererOptions): OrbitRendere
       if (destroyed || count === 0) return -1;
       const w = canvas.width;
       const h = canvas.height;
-      if (pickFbo.width !== w || pickFbo.height !== h) pickFbo.resize(w, h);
+      if (pickSize.width !== w || pickSize.height !== h) {
+        pickFbo.resize(w, h);
+        pickSize.width = w;
+        pickSize.height = h;
+      }
       const r = Math.max(1, Math.round(radius * pixelRatio));
       const cx = Math.round(x * pixelRatio);
       const cy = h - 1 - Math.round(y * pixelRatio);

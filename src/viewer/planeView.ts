@@ -41,7 +41,10 @@ export async function createPlaneView(
   events: PlaneViewEvents,
 ): Promise<PlaneView> {
   const { default: createScatterplot } = await import('regl-scatterplot');
+  // No modifier-key actions (lasso, rotating a 2D plane); not in the library's typings yet.
+  const noKeyActions = { actionKeyMap: {} };
   const scatterplot = createScatterplot({
+    ...noKeyActions,
     canvas,
     width: 'auto',
     height: 'auto',
@@ -57,7 +60,6 @@ export async function createPlaneView(
     showReticle: true,
     reticleColor: [1, 1, 1, 0.35],
     lassoOnLongPress: false,
-    keyMap: {} as never,
     deselectOnDblClick: false,
     deselectOnEscape: false,
     performanceMode: false,
@@ -66,9 +68,9 @@ export async function createPlaneView(
     // Still usable (it warns itself); nothing else to do.
   }
 
-  let x = new Float32Array(0);
-  let y = new Float32Array(0);
-  let values = new Float32Array(0);
+  let x: Float32Array = new Float32Array(0);
+  let y: Float32Array = new Float32Array(0);
+  let values: Float32Array = new Float32Array(0);
   let suppressSelectEvent = false;
 
   scatterplot.subscribe('pointOver', (i: number) => events.onHover(i));

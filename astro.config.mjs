@@ -1,0 +1,94 @@
+// @ts-check
+/**
+ * Astro configuration for the gallery site.
+ *
+ * Environment:
+ *   TOKENSCAPE_EXHIBITS  folder the precompute step wrote (default public/exhibits), repo-relative
+ *   TOKENSCAPE_DIST      output folder (default dist)
+ *   BASE_PATH            sub-path the site is served under, e.g. /my-gallery (GitHub Pages)
+ *   SITE_URL             absolute origin, e.g. https://me.github.io (absolute embed/OG links)
+ */
+import { cp, mkdir, readFile, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'astro/config';
+
+const root = path.dirname(fileURLToPath(import.meta.url));
+const publicExhibits = path.join(root, 'public', 'exhibits');
+const exhibitsDir = path.resolve(root, process.env.TOKENSCAPE_EXHIBITS ?? 'public/exhibits');
+// The pages read the same variable; hand them the resolved path whatever the working directory.
+process.env.TOKENSCAPE_EXHIBITS = exhibitsDir;
+
+function normaliseBase(value) {
+  const v = (value ?? '').trim();
+  if (!v || v === '/') return '/';
+  return `/${v.replace(/^\/+|\/+$/g, '')}`;
+}
+
+/**
+ * Publishes the exhibit files under `{base}/exhibits/`. When the exhibits live in public/exhibits
+ * Astro copies them itself; from anywhere else this copies what gallery.json lists (and serves
+ * the folder in `astro dev`).
+ */
+function exhibitsIntegration() {
+  const outside = path.relative(publicExhibits, exhibitsDir) !== '';
+  return {
+    name: 'tokenscape-exhibits',
+    hooks: {
+      'astro:server:setup': ({ server }) => {
+        if (!outside) return;
+        server.middlewares.use(async (req, res, next) => {
+          const base = normaliseBase(process.env.BASE_PATH);
+          const prefix = `${base === '/' ? '' : base}/exhibits/`;
+          const url = decodeURIComponent((req.url ?? '').split('?')[0]);
+          if (!url.startsWith(prefix)) return next();
+          const file = path.join(exhibitsDir, url.slice(prefix.length));
+          if (!file.startsWith(exhibitsDir + path.sep)) return next();
+          try {
+            if (!(await stat(file)).isFile()) return next();
+          } catch {
+            return next();
+          }
+          createReadStream(file).pipe(res);
+        });
+      },
+      'astro:build:done': async ({ dir, logger }) => {
+        if (!outside) return;
+        const out = path.join(fileURLToPath(dir), 'exhibits');
+        let gallery;
+        try {
+          gallery = JSON.parse(await readFile(path.join(exhibitsDir, 'gallery.json'), 'utf8'));
+        } catch {
+          logger.warn(`no gallery.json in ${exhibitsDir}; no exhibit files published`);
+          return;
+        }
+        await mkdir(out, { recursive: true });
+        await cp(path.join(exhibitsDir, 'gallery.json'), path.join(out, 'gallery.json'));
+        for (const e of gallery.exhibits) {
+          const files = ['manifest.json', e.files?.points ?? 'points.bin', e.files?.csv ?? 'points.csv'];
+          await mkdir(path.join(out, e.id), { recursive: true });
+          for (const f of files) await cp(path.join(exhibitsDir, e.id, path.basename(f)), path.join(out, e.id, path.basename(f)));
+        }
+        logger.info(`published ${gallery.exhibits.length} exhibit(s) from ${exhibitsDir}`);
+      },
+    },
+  };
+}
+
+export default defineConfig({
+  root,
+  site: process.env.SITE_URL || undefined,
+  base: normaliseBase(process.env.BASE_PATH),
+  outDir: path.resolve(root, process.env.TOKENSCAPE_DIST ?? 'dist'),
+  trailingSlash: 'ignore',
+  build: { format: 'directory', inlineStylesheets: 'never' },
+  devToolbar: { enabled: false },
+  markdown: { syntaxHighlight: false },
+  integrations: [exhibitsIntegration()],
+  vite: {
+    // Keep every script an external file, so the Content-Security-Policy needs no hashes.
+    build: { assetsInlineLimit: 0, chunkSizeWarningLimit: 600 },
+    server: { fs: { allow: [root, exhibitsDir] } },
+  },
+});

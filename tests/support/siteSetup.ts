@@ -1,0 +1,92 @@
+/**
+ * Global setup of the browser suite (vitest project `e2e`), run once:
+ *  1. `writeTestGallery` fills a temp exhibits folder;
+ *  2. `astro build` (child process) with TOKENSCAPE_EXHIBITS / TOKENSCAPE_DIST pointing there and
+ *     BASE_PATH=/gallery, like a GitHub Pages project site;
+ *  3. two static servers on different loopback origins serve the build under /gallery/
+ *     (the second one is where the embed test's iframe comes from);
+ *  4. one headless Chromium (SwiftShader WebGL) that the test files connect to.
+ * Without /usr/bin/chromium nothing is built and the browser tests skip with a printed reason.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { chromium } from 'playwright-core';
+import { CHROMIUM_PATH, CHROMIUM_ARGS, type SiteInfo } from './browser.ts';
+import { startStaticServer } from './staticServer.ts';
+import { writeTestGallery } from './testGallery.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    site: SiteInfo | null;
+    siteSkipReason: string;
+  }
+}
+
+const repoRoot = path.resolve(import.meta.dirname, '../..');
+
+function buildSite(env: Record<string, string>): Promise<{ ms: number }> {
+  const started = Date.now();
+  // Vitest puts Vite's import.meta.env values (BASE_URL, MODE, PROD, ...) into process.env; a
+  // child Astro build would pick them up (BASE_URL=/ hides the base path), so leave them out.
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(BASE_URL|MODE|DEV|PROD|SSR|NODE_ENV|TEST|VITEST.*)$/.test(k)),
+  );
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(repoRoot, 'node_modules/astro/astro.js'), 'build', '--silent'], {
+      cwd: repoRoot,
+      env: { ...inherited, ...env, ASTRO_TELEMETRY_DISABLED: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code === 0) resolve({ ms: Date.now() - started });
+      else reject(new Error(`astro build failed (exit ${code}):\n${output.slice(-4000)}`));
+    });
+  });
+}
+
+export default async function setup(project: TestProject) {
+  if (!existsSync(CHROMIUM_PATH)) {
+    const reason = `${CHROMIUM_PATH} is missing: skipping the browser tests (install Debian's chromium package to run them).`;
+    console.warn(`\n[e2e] ${reason}\n`);
+    project.provide('site', null);
+    project.provide('siteSkipReason', reason);
+    return;
+  }
+  const work = await mkdtemp(path.join(tmpdir(), 'tokenscape-site-'));
+  const exhibitsDir = path.join(work, 'exhibits');
+  const distDir = path.join(work, 'dist');
+  const base = '/gallery';
+  await writeTestGallery(exhibitsDir);
+  const build = await buildSite({ TOKENSCAPE_EXHIBITS: exhibitsDir, TOKENSCAPE_DIST: distDir, BASE_PATH: base, SITE_URL: '' });
+  console.log(`[e2e] astro build: ${(build.ms / 1000).toFixed(1)} s`);
+
+  const site = await startStaticServer({ root: distDir, base });
+  const other = await startStaticServer({ root: distDir, base });
+  const browser = await chromium.launchServer({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+
+  project.provide('site', {
+    origin: site.origin,
+    // Same files, another origin (other host name and port): for the cross-origin embed test.
+    otherOrigin: `http://localhost:${other.port}`,
+    base,
+    exhibitsDir,
+    distDir,
+    wsEndpoint: browser.wsEndpoint(),
+  });
+  project.provide('siteSkipReason', '');
+
+  return async () => {
+    await browser.close().catch(() => {});
+    await site.close();
+    await other.close();
+    await rm(work, { recursive: true, force: true });
+  };
+}
