@@ -7,8 +7,9 @@
  *   TOKENSCAPE_DIST      output folder (default dist)
  *   BASE_PATH            sub-path the site is served under, e.g. /my-gallery (GitHub Pages)
  *   SITE_URL             absolute origin, e.g. https://me.github.io (absolute embed/OG links)
+ *   TOKENSCAPE_CONTENT   folder of optional exhibit prose, {id}.md (default content)
  */
-import { cp, mkdir, readFile, stat } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,8 +18,9 @@ import { defineConfig } from 'astro/config';
 const root = path.dirname(fileURLToPath(import.meta.url));
 const publicExhibits = path.join(root, 'public', 'exhibits');
 const exhibitsDir = path.resolve(root, process.env.TOKENSCAPE_EXHIBITS ?? 'public/exhibits');
-// The pages read the same variable; hand them the resolved path whatever the working directory.
+// The pages read the same variables; hand them resolved paths whatever the working directory.
 process.env.TOKENSCAPE_EXHIBITS = exhibitsDir;
+process.env.TOKENSCAPE_CONTENT = path.resolve(root, process.env.TOKENSCAPE_CONTENT ?? 'content');
 
 function normaliseBase(value) {
   const v = (value ?? '').trim();
@@ -54,6 +56,8 @@ function exhibitsIntegration() {
         });
       },
       'astro:build:done': async ({ dir, logger }) => {
+        // Leftovers of Astro's content layer that a static site does not need.
+        for (const f of ['content-assets.mjs', 'content-modules.mjs']) await rm(path.join(fileURLToPath(dir), f), { force: true });
         if (!outside) return;
         const out = path.join(fileURLToPath(dir), 'exhibits');
         let gallery;

@@ -363,7 +363,7 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
     if (plane) return plane;
     if (!planePromise) {
       planePromise = import('./planeView.ts').then(({ createPlaneView }) =>
-        createPlaneView(canvas2d, { pointSize, background: MAP_BACKGROUND }, {
+        createPlaneView(canvas2d, { pointSize: Math.max(2, pointSize - 1.5), background: MAP_BACKGROUND }, {
           onHover: (i) => {
             if (view !== '3d') setHovered(i);
           },
@@ -371,8 +371,8 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
             if (view !== '3d') void select(i);
           },
           onView: () => {
-            if (view === '3d') return;
-            if (planeReady) cameraTouched = true;
+            if (view === '3d' || !planeReady) return;
+            cameraTouched = true;
             placeOverlays();
             writeUrl();
           },
@@ -390,6 +390,12 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
     return out;
   };
 
+  /** The view on screen (`view` changes first; this once the view has drawn). */
+  let shownView: ViewName = view;
+  const shown = (v: ViewName) => {
+    shownView = v;
+    root.dataset.shownView = v;
+  };
   const setView = async (next: ViewName, opts: { camera?: PlaneCamera | null; silent?: boolean } = {}) => {
     view = next;
     viewButtons.forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.view === next)));
@@ -397,6 +403,8 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
     if (next === '3d') {
       canvas2d.hidden = true;
       canvas3d.hidden = false;
+      status.hidden = root.dataset.state !== 'error';
+      shown('3d');
       requestFrame();
     } else {
       canvas3d.hidden = true;
@@ -414,6 +422,7 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
         updateHighlights();
         planeReady = true;
         status.hidden = true;
+        shown(next);
         if (firstDraw === undefined) {
           firstDraw = performance.now();
           markReady();
@@ -648,7 +657,7 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
     },
     selectedId: () => (selected >= 0 ? points.ids[selected] : null),
     hoveredId: () => (hovered >= 0 ? points.ids[hovered] : null),
-    view: () => view,
+    view: () => shownView,
     setView: (v) => setView(v),
     timings: { start, dataLoaded },
     get frames() {
@@ -659,6 +668,7 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
 
   // Apply the selection first; jump to it unless the URL also sets the camera.
   const jump = initialSelection >= 0 && !initial.cam;
+  if (view === '3d') shown('3d');
   await select(initialSelection, { silent: true, jump: jump && view === '3d' });
   if (view === '3d') requestFrame();
   else {

@@ -50,7 +50,7 @@ export async function createPlaneView(
     height: 'auto',
     backgroundColor: rgbHex(options.background),
     pointSize: options.pointSize,
-    pointSizeSelected: options.pointSize + 3,
+    pointSizeSelected: options.pointSize + 5,
     pointOutlineWidth: 2,
     pointColor: paletteHex(PALETTE_SIZE),
     pointColorActive: '#ffffff',
@@ -84,6 +84,41 @@ export async function createPlaneView(
     events.onClick(-1);
   });
   scatterplot.subscribe('view', () => events.onView());
+
+  // regl-scatterplot's camera listens to the mouse only: add one-finger pan and pinch zoom.
+  const touches = new Map<number, { x: number; y: number }>();
+  let pinchDistance = 0;
+  const touchPoint = (e: PointerEvent) => {
+    const r = canvas.getBoundingClientRect();
+    return { x: e.clientX - r.left, y: e.clientY - r.top };
+  };
+  const spread = () => {
+    const [a, b] = [...touches.values()];
+    return a && b ? Math.hypot(a.x - b.x, a.y - b.y) : 0;
+  };
+  canvas.addEventListener('pointerdown', (e) => {
+    if (e.pointerType !== 'touch') return;
+    touches.set(e.pointerId, touchPoint(e));
+    pinchDistance = spread();
+  });
+  canvas.addEventListener('pointermove', (e) => {
+    const previous = touches.get(e.pointerId);
+    if (e.pointerType !== 'touch' || !previous) return;
+    const p = touchPoint(e);
+    touches.set(e.pointerId, p);
+    if (touches.size === 1) void view.nudge(previous.x - p.x, previous.y - p.y, 1);
+    else if (touches.size === 2) {
+      const d = spread();
+      if (pinchDistance > 0 && d > 0) void view.nudge(0, 0, pinchDistance / d);
+      pinchDistance = d;
+    }
+  });
+  const endTouch = (e: PointerEvent) => {
+    touches.delete(e.pointerId);
+    pinchDistance = spread();
+  };
+  canvas.addEventListener('pointerup', endTouch);
+  canvas.addEventListener('pointercancel', endTouch);
 
   const draw = () => scatterplot.draw({ x, y, valueA: values }, { zDataType: 'continuous', preventFilterReset: true });
 

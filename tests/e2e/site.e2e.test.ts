@@ -3,6 +3,8 @@
  * GitHub Pages project site. The site is built once by tests/support/siteSetup.ts; what to expect
  * comes from gallery.json and the exhibit files, not from how the test gallery was made.
  */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { ExhibitPoints } from '../../src/artifact/format.ts';
@@ -86,6 +88,26 @@ describe.skipIf(!site)('gallery site in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('shows the author markdown: gallery and exhibit descriptions, and content/{id}.md prose', async () => {
+    const plain = (md: string) => md.replace(/[*_#`]/g, '').replace(/\s+/g, ' ').trim();
+    const squash = (t: string | null) => (t ?? '').replace(/\s+/g, ' ').trim();
+    const { page } = await open('/');
+    const galleryDescription = (gallery as GalleryIndex & { description?: string }).description;
+    if (galleryDescription) expect(squash(await page.locator('.site-header .description').textContent())).toContain(plain(galleryDescription));
+    for (const e of gallery.exhibits) {
+      await page.goto(url(`/${e.id}/`));
+      const d = (e as ExhibitManifest & { description?: string }).description;
+      if (d) expect(squash(await page.locator('.exhibit-header .description').textContent())).toContain(plain(d));
+      else await expect(page.locator('.exhibit-header .description').count()).resolves.toBe(0);
+      const prose = await readFile(path.join(s.contentDir, `${e.id}.md`), 'utf8').catch(() => null);
+      if (prose) {
+        const html = await page.locator('[data-tks-prose]').innerHTML();
+        expect(html).toMatch(/<h2[^>]*>Reading this map<\/h2>/);
+        expect(html).toContain('<strong>embeddings</strong>');
+      } else await expect(page.locator('[data-tks-prose]').count()).resolves.toBe(0);
+    }
+  });
+
   it('every link, script, stylesheet and data URL stays under the base path', async () => {
     const { page } = await open(`/${small.id}/`);
     await waitForMap(page);
@@ -157,7 +179,8 @@ describe.skipIf(!site)('gallery site in Chromium', () => {
     const listbox = page.getByRole('listbox');
     await expect.poll(() => listbox.isVisible()).toBe(true);
     const first = listbox.getByRole('option').first();
-    expect(await first.textContent()).toContain(wanted);
+    // The list follows the typing (debounced); wait for the full query's results.
+    await expect.poll(() => first.textContent()).toContain(wanted);
     await page.keyboard.press('ArrowDown');
     await expect(input.getAttribute('aria-activedescendant')).resolves.toBe(await first.getAttribute('id'));
     await page.keyboard.press('Enter');

@@ -34,6 +34,8 @@ export interface SiteInfo {
   otherOrigin: string;
   base: string;
   exhibitsDir: string;
+  /** Exhibit prose folder the site was built with ({id}.md). */
+  contentDir: string;
   distDir: string;
   wsEndpoint: string;
 }

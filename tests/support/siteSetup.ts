@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -63,9 +63,24 @@ export default async function setup(project: TestProject) {
   const work = await mkdtemp(path.join(tmpdir(), 'tokenscape-site-'));
   const exhibitsDir = path.join(work, 'exhibits');
   const distDir = path.join(work, 'dist');
+  const contentDir = path.join(work, 'content');
   const base = '/gallery';
-  await writeTestGallery(exhibitsDir);
-  const build = await buildSite({ TOKENSCAPE_EXHIBITS: exhibitsDir, TOKENSCAPE_DIST: distDir, BASE_PATH: base, SITE_URL: '' });
+  const gallery = await writeTestGallery(exhibitsDir);
+  // Prose for the first exhibit only (the others show that a missing file is fine).
+  await mkdir(contentDir, { recursive: true });
+  if (gallery.exhibits[0]) {
+    await writeFile(
+      path.join(contentDir, `${gallery.exhibits[0].id}.md`),
+      '## Reading this map\n\nNearby points are tokens whose **embeddings** are similar.\n',
+    );
+  }
+  const build = await buildSite({
+    TOKENSCAPE_EXHIBITS: exhibitsDir,
+    TOKENSCAPE_DIST: distDir,
+    TOKENSCAPE_CONTENT: contentDir,
+    BASE_PATH: base,
+    SITE_URL: '',
+  });
   console.log(`[e2e] astro build: ${(build.ms / 1000).toFixed(1)} s`);
 
   const site = await startStaticServer({ root: distDir, base });
@@ -78,6 +93,7 @@ export default async function setup(project: TestProject) {
     otherOrigin: `http://localhost:${other.port}`,
     base,
     exhibitsDir,
+    contentDir,
     distDir,
     wsEndpoint: browser.wsEndpoint(),
   });

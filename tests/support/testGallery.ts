@@ -78,6 +78,7 @@ export async function writeTestGallery(dir: string): Promise<GalleryIndex> {
         },
         fit: 'corpus',
         variance: [0.112, 0.071, 0.049],
+        description: 'Tokens of the *first percent* of WikiText-2.',
       }),
     );
   }
@@ -113,7 +114,12 @@ export async function writeTestGallery(dir: string): Promise<GalleryIndex> {
     );
   }
 
-  const gallery: GalleryIndex = { title: 'Tokenscape test gallery', exhibits };
+  // `description` is optional markdown copied from the config, as the precompute step writes it.
+  const gallery: GalleryIndex & { description?: string } = {
+    title: 'Tokenscape test gallery',
+    description: 'Made-up tokens for **testing** the site.',
+    exhibits,
+  };
   await writeFile(path.join(dir, GALLERY_FILE), JSON.stringify(gallery, null, 2));
   return gallery;
 }
@@ -210,6 +216,7 @@ function makePositions(n: number, rng: () => number): Float64Array {
 }
 
 interface ExhibitSpec {
+  description?: string;
   id: string;
   title: string;
   corpus: ExhibitManifest['corpus'];
@@ -247,10 +254,11 @@ async function writeExhibit(
   await writeFile(path.join(exhibitDir, CSV_FILE), csv);
   let total = 0;
   for (const c of counts) total += c;
-  const manifest: ExhibitManifest = {
+  const manifest: ExhibitManifest & { description?: string } = {
     formatVersion: EXHIBIT_FORMAT_VERSION,
     id: spec.id,
     title: spec.title,
+    ...(spec.description ? { description: spec.description } : {}),
     model: {
       id: 'tokenscape-test/tiny-llama',
       source: 'hub',
