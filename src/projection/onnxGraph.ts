@@ -38,26 +38,30 @@ class ProtoWriter {
   }
 }
 
-const FLOAT = 1;
+/** ONNX TensorProto.DataType codes of the element types used here. */
+export const ElementType = { float: 1, float16: 10 } as const;
 const ATTRIBUTE_INT = 2;
+const ATTRIBUTE_INTS = 7;
 
 export interface GraphNode {
   op: string;
   inputs: string[];
   outputs: string[];
-  intAttributes?: Record<string, number>;
+  /** Integer attributes; an array is written as a list (e.g. axes, perm). */
+  intAttributes?: Record<string, number | number[]>;
 }
 
-/** A float32 tensor value; dims are numbers or symbolic names. */
+/** A tensor value; dims are numbers or symbolic names. */
 export interface GraphValue {
   name: string;
   dims: (number | string)[];
+  elementType?: number;
 }
 
 function valueInfo(v: GraphValue): ProtoWriter {
   const shape = new ProtoWriter();
   for (const d of v.dims) shape.message(1, typeof d === 'number' ? new ProtoWriter().varint(1, d) : new ProtoWriter().string(2, d));
-  const tensorType = new ProtoWriter().varint(1, FLOAT).message(2, shape);
+  const tensorType = new ProtoWriter().varint(1, v.elementType ?? ElementType.float).message(2, shape);
   return new ProtoWriter().string(1, v.name).message(2, new ProtoWriter().message(1, tensorType));
 }
 
@@ -69,7 +73,14 @@ export function encodeOnnxModel(nodes: GraphNode[], inputs: GraphValue[], output
     for (const output of node.outputs) n.string(2, output);
     n.string(3, `node${i}`).string(4, node.op);
     for (const [name, value] of Object.entries(node.intAttributes ?? {})) {
-      n.message(5, new ProtoWriter().string(1, name).varint(3, value).varint(20, ATTRIBUTE_INT));
+      const attribute = new ProtoWriter().string(1, name);
+      if (Array.isArray(value)) {
+        for (const v of value) attribute.varint(8, v);
+        attribute.varint(20, ATTRIBUTE_INTS);
+      } else {
+        attribute.varint(3, value).varint(20, ATTRIBUTE_INT);
+      }
+      n.message(5, attribute);
     }
     graph.message(1, n);
   });

@@ -1,0 +1,32 @@
+/** Runs the notebook's Python pipeline (../shared/peer/seed_pipeline.py) on the same inputs, for side-by-side figures. */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { PEER_DIR, PYTHON, pythonHas } from './inputs.ts';
+
+export interface PeerResult {
+  timings_s: Record<string, number>;
+  total_s: number;
+  html_bytes: number;
+  n_points: number;
+  maxRssBytes: number;
+}
+
+export function peerAvailable(): string | null {
+  if (!existsSync(join(PEER_DIR, 'seed_pipeline.py'))) return `${PEER_DIR}/seed_pipeline.py not found`;
+  if (!pythonHas('numpy', 'sklearn', 'plotly', 'sentencepiece')) return `${PYTHON} lacks numpy/sklearn/plotly/sentencepiece (apt-get install -y python3-sklearn python3-plotly python3-pandas python3-sentencepiece)`;
+  return null;
+}
+
+/** seed_pipeline.py with its own arguments; adds the peak RSS of the Python process. */
+export function runPeer(args: string[]): PeerResult {
+  const wrapper = `
+import resource, runpy, sys
+sys.argv = [sys.argv[1]] + sys.argv[2:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)`;
+  const out = execFileSync(PYTHON, ['-c', wrapper, join(PEER_DIR, 'seed_pipeline.py'), ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const lines = out.trim().split('\n');
+  const result = JSON.parse(lines[lines.length - 2]) as PeerResult;
+  return { ...result, maxRssBytes: Number(lines[lines.length - 1]) * 1024 };
+}

@@ -1,0 +1,99 @@
+/**
+ * `npm run bench`: makes its inputs, times each stage of Tokenscape and, where Debian's python3 has the
+ * notebook's stack, the notebook's method on the same inputs in the same run, and prints our/their ratios
+ * beside the targets. Figures, not assertions: these machines are noisy, ratios are what count.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { ensureBenchModel } from './inputs.ts';
+import { peerAvailable, runPeer, type PeerResult } from './peer.ts';
+
+interface Row {
+  figure: string;
+  ours: string;
+  peer: string;
+  ratio: string;
+  target: string;
+  verdict: string;
+}
+
+const rows: Row[] = [];
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`;
+const s = (seconds: number) => `${seconds.toFixed(2)} s`;
+
+function child<T>(args: string[]): T {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', 'scripts/bench/stages.ts', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return JSON.parse(out.trim().split('\n').pop()!) as T;
+}
+
+function addRatio(figure: string, ours: number, peer: number | null, format: (v: number) => string, maxRatio: number | null, targetText: string) {
+  const ratio = peer ? ours / peer : null;
+  rows.push({
+    figure,
+    ours: format(ours),
+    peer: peer === null ? 'n/a' : format(peer),
+    ratio: ratio === null ? 'n/a' : `${ratio.toFixed(2)}×`,
+    target: targetText,
+    verdict: maxRatio === null || ratio === null ? '' : ratio <= maxRatio ? 'met' : 'MISSED',
+  });
+}
+
+function addAbsolute(figure: string, ours: string, peer: string, ok: boolean, target: string) {
+  rows.push({ figure, ours, peer, ratio: '', target, verdict: ok ? 'met' : 'MISSED' });
+}
+
+function printTable() {
+  const header: Row = { figure: 'figure', ours: 'Tokenscape', peer: 'notebook (peer)', ratio: 'ours/peer', target: 'target', verdict: '' };
+  const all = [header, ...rows];
+  const widths = (Object.keys(header) as (keyof Row)[]).map((k) => Math.max(...all.map((r) => r[k].length)));
+  const line = (r: Row) => `| ${(Object.keys(header) as (keyof Row)[]).map((k, i) => r[k].padEnd(widths[i])).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of rows) console.log(line(r));
+}
+
+async function main() {
+  console.log(`Tokenscape benchmark, ${new Date().toISOString()}: ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
+  const peerMissing = peerAvailable();
+  if (peerMissing) console.log(`peer figures skipped: ${peerMissing}`);
+  const work = mkdtempSync(join(tmpdir(), 'tokenscape-bench-'));
+  try {
+    const llama2 = await ensureBenchModel('llama2-32000x4096-f16', 32000, 4096, 'F16', log);
+    const llama3 = await ensureBenchModel('llama3-128256x4096-bf16', 128256, 4096, 'BF16', log);
+
+    log('PCA 32000 × 4096 …');
+    const pca = child<{ seconds: number; iterations: number }>(['pca', llama2.weights]);
+    let peer32: PeerResult | null = null;
+    if (!peerMissing) {
+      log('peer: notebook pipeline on the full 32000 × 4096 vocabulary …');
+      peer32 = runPeer(['--weights', llama2.weights, '--full', '--html', join(work, 'peer-32k.html')]);
+    }
+    addRatio('PCA 3D of 32000 × 4096 (decode + fit)', pca.seconds, peer32?.timings_s.pca ?? null, s, 0.5, '≤ 0.5 × sklearn');
+
+    log('precompute, full vocabulary 32000 × 4096 F16 …');
+    const pre32 = child<{ seconds: number; maxRssBytes: number }>(['precompute', llama2.folder, join(work, 'pre32')]);
+    addRatio('full-vocabulary precompute, 32000 × 4096 F16', pre32.seconds, peer32?.total_s ?? null, s, null, '(notebook: whole pipeline incl. HTML)');
+
+    log('precompute, full vocabulary 128256 × 4096 BF16 …');
+    const pre128 = child<{ seconds: number; maxRssBytes: number }>(['precompute', llama3.folder, join(work, 'pre128')]);
+    let peer128: PeerResult | null = null;
+    if (!peerMissing) {
+      log('peer: notebook pipeline on the full 128256 × 4096 vocabulary …');
+      peer128 = runPeer(['--weights', llama3.weights, '--full', '--html', join(work, 'peer-128k.html')]);
+    }
+    addRatio('full-vocabulary precompute, 128256 × 4096 BF16', pre128.seconds, peer128?.total_s ?? null, s, null, '< 60 s');
+    rows[rows.length - 1].verdict = pre128.seconds < 60 ? 'met' : 'MISSED';
+    addRatio('  peak RSS of that precompute', pre128.maxRssBytes, peer128?.maxRssBytes ?? null, mb, null, `< 1.5 × tensor (${mb(1.5 * llama3.tensorBytes)})`);
+    rows[rows.length - 1].verdict = pre128.maxRssBytes < 1.5 * llama3.tensorBytes ? 'met' : 'MISSED';
+    if (peer32) addAbsolute('notebook Plotly HTML, 32000 points', mb(peer32.html_bytes), '', true, '(reference for page weight)');
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  console.log('');
+  printTable();
+}
+
+await main();

@@ -1,0 +1,96 @@
+/**
+ * `npx tsx scripts/bench/tokenize.ts [rounds]`: times our token counting (countTokens, line by line)
+ * against SentencePiece's C++ encoder driven line by line from Debian's python3, on the same corpora
+ * in the same run, alternating the two so that load from other work on the machine hits both alike.
+ * Prints wall and CPU seconds (CPU is steadier on a shared machine) of the best round, and the ratio.
+ * Figures, not assertions. Load times (tokenizer.json parse vs tokenizer.model) are shown apart.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { localFolderFiles } from '../../src/sources/repoFiles.ts';
+import { countTokens, splitLines } from '../../src/tokens/countTokens.ts';
+import { loadTokenizer } from '../../src/tokens/loadTokenizer.ts';
+
+const FIXTURES = resolve(process.env.TOKENSCAPE_FIXTURES ?? '../shared/fixtures');
+const PYTHON = '/usr/bin/python3';
+const TOKENIZER = resolve(FIXTURES, 'tokenizers/llama2');
+const CORPORA = ['corpora/wikitext-2-raw/wiki.test.raw', 'corpora/commedia.txt'];
+const rounds = Number(process.argv[2] ?? 3);
+
+interface Timing {
+  wall: number;
+  cpu: number;
+  total: number;
+}
+
+// Same loop as the reference in tests/tokenCounts.test.ts; timed inside Python so that interpreter
+// start-up and imports are left out, model load reported apart.
+const SENTENCEPIECE = `
+import json, re, sys, time, collections
+t0, c0 = time.perf_counter(), time.process_time()
+import sentencepiece as spm
+sp = spm.SentencePieceProcessor(model_file=sys.argv[1])
+load = time.perf_counter() - t0
+out = {'load': load, 'runs': []}
+for path in sys.argv[2:]:
+    text = open(path, encoding='utf-8').read()
+    t0, c0 = time.perf_counter(), time.process_time()
+    counts = collections.Counter()
+    for line in re.split(r'\\r?\\n', text):
+        counts.update(sp.encode(line))
+    out['runs'].append({'wall': time.perf_counter() - t0, 'cpu': time.process_time() - c0, 'total': sum(counts.values())})
+print(json.dumps(out))
+`;
+
+function sentencePiece(corpus: string): Timing & { load: number } {
+  const out = execFileSync(PYTHON, ['-c', SENTENCEPIECE, resolve(TOKENIZER, 'tokenizer.model'), resolve(FIXTURES, corpus)], { encoding: 'utf8' });
+  const parsed = JSON.parse(out) as { load: number; runs: Timing[] };
+  return { ...parsed.runs[0], load: parsed.load };
+}
+
+async function main() {
+  if (!existsSync(resolve(TOKENIZER, 'tokenizer.json'))) throw new Error(`No fixtures at ${FIXTURES} (set TOKENSCAPE_FIXTURES).`);
+  let haveSentencePiece = existsSync(PYTHON);
+  try {
+    execFileSync(PYTHON, ['-c', 'import sentencepiece'], { stdio: 'ignore' });
+  } catch {
+    haveSentencePiece = false;
+  }
+
+  const t0 = performance.now();
+  const tokenizer = await loadTokenizer(localFolderFiles(TOKENIZER, 'llama2'));
+  const load = (performance.now() - t0) / 1000;
+  console.log(`tokenizer load: ours ${load.toFixed(2)} s (transformers.js, tokenizer.json)`);
+
+  const s = (v: number) => `${v.toFixed(2)} s`;
+  for (const corpus of CORPORA) {
+    const text = readFileSync(resolve(FIXTURES, corpus), 'utf8');
+    let ours: Timing | null = null;
+    let peer: (Timing & { load: number }) | null = null;
+    for (let round = 0; round < rounds; round++) {
+      const c0 = process.cpuUsage();
+      const w0 = performance.now();
+      const result = countTokens(tokenizer, splitLines(text), false, tokenizer.vocabSize);
+      const cpu = process.cpuUsage(c0);
+      const run = { wall: (performance.now() - w0) / 1000, cpu: (cpu.user + cpu.system) / 1e6, total: result.total };
+      if (!ours || run.wall < ours.wall) ours = run;
+      if (haveSentencePiece) {
+        const p = sentencePiece(corpus);
+        if (!peer || p.wall < peer.wall) peer = p;
+      }
+    }
+    const mb = (Buffer.byteLength(text) / 1e6).toFixed(2);
+    console.log(`\n${corpus} (${mb} MB), best of ${rounds}:`);
+    console.log(`  ours          ${s(ours!.wall)} wall, ${s(ours!.cpu)} CPU, ${ours!.total} tokens`);
+    if (peer) {
+      console.log(`  SentencePiece ${s(peer.wall)} wall, ${s(peer.cpu)} CPU, ${peer.total} tokens (model load ${s(peer.load)} apart)`);
+      console.log(`  ratio ours/SentencePiece: ${(ours!.wall / peer.wall).toFixed(2)}× wall, ${(ours!.cpu / peer.cpu).toFixed(2)}× CPU (target ≤ 1.0×)`);
+      if (peer.total !== ours!.total) console.log(`  TOKEN TOTALS DIFFER: ${ours!.total} vs ${peer.total}`);
+    } else {
+      console.log(`  SentencePiece: n/a (${PYTHON} lacks sentencepiece)`);
+    }
+  }
+}
+
+await main();
