@@ -195,15 +195,19 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
     if (view === '3d') {
       size = renderer.resize();
       matrix = viewProjection(orbit, size.width / size.height);
+      if (pickRequested && pointer) {
+        // Pick before drawing: the read-back then does not wait for this frame's draw, and a
+        // changed hover is drawn by the render just below (no extra frame).
+        pickRequested = false;
+        frameRequested = true;
+        setHovered(renderer.pick(matrix, pointer.x, pointer.y, Math.max(4, pointSize)));
+        frameRequested = false;
+      }
       renderer.render(matrix);
       frames++;
       if (firstDraw === undefined) {
         firstDraw = performance.now();
         markReady();
-      }
-      if (pickRequested && pointer) {
-        pickRequested = false;
-        setHovered(renderer.pick(matrix, pointer.x, pointer.y, Math.max(4, pointSize)));
       }
     }
     placeOverlays();

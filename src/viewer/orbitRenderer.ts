@@ -7,7 +7,7 @@
  * on demand and scissored to a few pixels around the cursor, then reads those pixels back.
  */
 import createREGL from 'regl';
-import type { Mat4 } from './camera.ts';
+import { multiply, type Mat4 } from './camera.ts';
 
 export class WebGLUnavailableError extends Error {
   override name = 'WebGLUnavailableError';
@@ -252,36 +252,46 @@ export function createOrbitRenderer(options: OrbitRendererOptions): OrbitRendere
       if (destroyed || count === 0) return -1;
       const w = canvas.width;
       const h = canvas.height;
-      if (pickSize.width !== w || pickSize.height !== h) {
-        pickFbo.resize(w, h);
-        pickSize.width = w;
-        pickSize.height = h;
-      }
       const r = Math.max(1, Math.round(radius * pixelRatio));
+      const size = 2 * r + 1;
+      // Device pixel under the cursor, GL convention (origin bottom-left).
       const cx = Math.round(x * pixelRatio);
       const cy = h - 1 - Math.round(y * pixelRatio);
-      const x0 = Math.max(0, cx - r);
-      const y0 = Math.max(0, cy - r);
-      const x1 = Math.min(w, cx + r + 1);
-      const y1 = Math.min(h, cy + r + 1);
-      if (x1 <= x0 || y1 <= y0) return -1;
-      const box = { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+      if (cx < -r || cy < -r || cx > w + r || cy > h + r) return -1;
+      // Render only the (2r+1)² pixels around the cursor: a pick matrix maps that window of the
+      // screen onto a tiny framebuffer, so clearing, drawing and reading back stay cheap.
+      const ncx = ((cx + 0.5) / w) * 2 - 1;
+      const ncy = ((cy + 0.5) / h) * 2 - 1;
+      const sx = w / size;
+      const sy = h / size;
+      // prettier-ignore
+      const pickWindow = new Float32Array([
+        sx, 0, 0, 0,
+        0, sy, 0, 0,
+        0, 0, 1, 0,
+        -ncx * sx, -ncy * sy, 0, 1,
+      ]);
+      if (pickSize.width !== size) {
+        pickFbo.resize(size, size);
+        pickSize.width = pickSize.height = size;
+      }
+      const box = { x: 0, y: 0, width: size, height: size };
       regl.clear({ color: [0, 0, 0, 0], depth: 1, framebuffer: pickFbo });
-      drawPick({ matrix, pointSize: pointSize + 2 * pixelRatio, box, framebuffer: pickFbo });
+      drawPick({ matrix: multiply(pickWindow, matrix), pointSize: pointSize + 2 * pixelRatio, box, framebuffer: pickFbo });
       let pixels: Uint8Array;
       try {
-        pixels = regl.read({ framebuffer: pickFbo, ...box }) as Uint8Array;
+        pixels = regl.read({ framebuffer: pickFbo, x: 0, y: 0, width: size, height: size }) as Uint8Array;
       } catch {
         return -1;
       }
       let best = -1;
       let bestD = Infinity;
-      for (let j = 0; j < box.height; j++) {
-        for (let i = 0; i < box.width; i++) {
-          const o = (j * box.width + i) * 4;
+      for (let j = 0; j < size; j++) {
+        for (let i = 0; i < size; i++) {
+          const o = (j * size + i) * 4;
           const v = pixels[o] | (pixels[o + 1] << 8) | (pixels[o + 2] << 16);
           if (v === 0) continue;
-          const d = (x0 + i - cx) ** 2 + (y0 + j - cy) ** 2;
+          const d = (i - r) ** 2 + (j - r) ** 2;
           if (d < bestD && d <= r * r) {
             bestD = d;
             best = v - 1;

@@ -290,6 +290,7 @@ async function writeExhibit(
   return manifest;
 }
 
+/** docs/format.md: `token_id,token,piece,count,x,y,z`, RFC 4180, CRLF, strings always quoted. */
 function toCsv(
   ids: Uint32Array,
   positions: Float64Array,
@@ -298,12 +299,12 @@ function toCsv(
   pieces: string[],
 ): string {
   const q = (s: string) => `"${s.replaceAll('"', '""')}"`;
-  const lines = ['id,piece,text,count,pc1,pc2,pc3'];
+  const lines = ['token_id,token,piece,count,x,y,z'];
   ids.forEach((id, i) => {
     const p = positions.subarray(i * 3, i * 3 + 3);
-    lines.push([id, q(pieces[i]), q(texts[i]), counts[i], p[0], p[1], p[2]].join(','));
+    lines.push([id, q(texts[i]), q(pieces[i]), counts[i], p[0], p[1], p[2]].join(','));
   });
-  return `${lines.join('\n')}\n`;
+  return `${lines.join('\r\n')}\r\n`;
 }
 
 function mulberry32(seed: number): () => number {
