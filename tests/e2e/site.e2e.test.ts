@@ -10,6 +10,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import type { ExhibitPoints } from '../../src/artifact/format.ts';
 import type { ExhibitManifest, GalleryIndex } from '../../src/artifact/manifest.ts';
 import { visibleText } from '../../src/viewer/display.ts';
+import { buildSearchIndex, resolveToken } from '../../src/viewer/search.ts';
 import {
   countDrawnPixels,
   findIsolatedPoint,
@@ -30,11 +31,11 @@ describe.skipIf(!site)('gallery site in Chromium', () => {
   let browser: Browser;
   let context: BrowserContext;
   let gallery: GalleryIndex;
-  /** The exhibit with the most varied tokens: the smallest one that has corpus counts. */
-  let small: ExhibitManifest;
+  /** The corpus exhibit (with counts) that has the most points. */
+  let corpus: ExhibitManifest;
   /** The biggest exhibit (32k points in the test gallery). */
   let large: ExhibitManifest;
-  let smallPoints: ExhibitPoints;
+  let corpusPoints: ExhibitPoints;
   const opened: WatchedPage[] = [];
 
   const url = (path: string, origin = s.origin) => `${origin}${s.base}${path}`;
@@ -44,16 +45,27 @@ describe.skipIf(!site)('gallery site in Chromium', () => {
     await w.page.goto(url(path));
     return w;
   };
-  const findText = (points: ExhibitPoints, predicate: (t: string) => boolean) => points.texts.findIndex(predicate);
+  /**
+   * A token to search for and link to: `Switzerland` when the exhibit has it, else a plain word
+   * that a `?token=` link resolves to unambiguously.
+   */
+  const namedToken = (points: ExhibitPoints): { index: number; text: string; id: number } => {
+    const index = buildSearchIndex(points);
+    const candidates = [points.texts.indexOf('Switzerland'), ...points.texts.map((t, i) => (/^[A-Za-z]{5,}$/.test(t) ? i : -1))];
+    for (const i of candidates) {
+      if (i >= 0 && resolveToken(index, points.texts[i]) === i) return { index: i, text: points.texts[i], id: points.ids[i] };
+    }
+    throw new Error('no plain-word token in the exhibit');
+  };
 
   beforeAll(async () => {
     browser = await chromium.connect(s.wsEndpoint);
     context = await newContext(browser);
     gallery = await readGallery(s);
     const withCounts = gallery.exhibits.filter((e) => e.corpus.kind !== 'vocabulary');
-    small = [...withCounts].sort((a, b) => b.tokens.shown - a.tokens.shown)[0] ?? gallery.exhibits[0];
+    corpus = [...withCounts].sort((a, b) => b.tokens.shown - a.tokens.shown)[0] ?? gallery.exhibits[0];
     large = [...gallery.exhibits].sort((a, b) => b.tokens.shown - a.tokens.shown)[0];
-    smallPoints = await readPointsOf(s, small.id, small.files.points);
+    corpusPoints = await readPointsOf(s, corpus.id, corpus.files.points);
   });
 
   afterAll(async () => {
@@ -109,7 +121,7 @@ describe.skipIf(!site)('gallery site in Chromium', () => {
   });
 
   it('every link, script, stylesheet and data URL stays under the base path', async () => {
-    const { page } = await open(`/${small.id}/`);
+    const { page } = await open(`/${corpus.id}/`);
     await waitForMap(page);
     const refs = await page.evaluate(() =>
       [...document.querySelectorAll<HTMLElement>('[href], [src], [data-points-url]')]
@@ -119,25 +131,25 @@ describe.skipIf(!site)('gallery site in Chromium', () => {
     expect(refs.length).toBeGreaterThan(3);
     for (const r of refs) expect(r.startsWith(`${s.base}/`), r).toBe(true);
     // The published data files are where the page fetches them.
-    for (const f of [small.files.points, small.files.csv, 'manifest.json']) {
-      expect((await page.request.get(url(`/exhibits/${small.id}/${f}`))).status(), f).toBe(200);
+    for (const f of [corpus.files.points, corpus.files.csv, 'manifest.json']) {
+      expect((await page.request.get(url(`/exhibits/${corpus.id}/${f}`))).status(), f).toBe(200);
     }
     await expect(page.locator('meta[http-equiv="Content-Security-Policy"]').count()).resolves.toBe(1);
   });
 
   it('the exhibit page draws the points and shows what the map is', async () => {
-    const { page } = await open(`/${small.id}/`);
+    const { page } = await open(`/${corpus.id}/`);
     await expect(waitForMap(page)).resolves.toBe('ready');
     const { drawn, total } = await countDrawnPixels(page);
     expect(drawn).toBeGreaterThan(200);
     expect(drawn).toBeLessThan(total);
     const about = (await page.locator('.facts').textContent()) ?? '';
-    expect(about).toContain(small.model.id);
-    if (small.model.commit) expect(about).toContain(small.model.commit.slice(0, 10));
-    expect(about).toContain(small.corpus.label);
-    for (const v of small.projection.explainedVarianceRatio) expect(about).toContain(`${(v * 100).toFixed(v < 0.01 ? 2 : 1)}%`);
-    await expect(page.locator(`a[href$="/exhibits/${small.id}/${small.files.csv}"]`).count()).resolves.toBe(1);
-    await expect(page.locator('.legend-title').textContent()).resolves.toContain(String(small.color.clip));
+    expect(about).toContain(corpus.model.id);
+    if (corpus.model.commit) expect(about).toContain(corpus.model.commit.slice(0, 10));
+    expect(about).toContain(corpus.corpus.label);
+    for (const v of corpus.projection.explainedVarianceRatio) expect(about).toContain(`${(v * 100).toFixed(v < 0.01 ? 2 : 1)}%`);
+    await expect(page.locator(`a[href$="/exhibits/${corpus.id}/${corpus.files.csv}"]`).count()).resolves.toBe(1);
+    await expect(page.locator('.legend-title').textContent()).resolves.toContain(String(corpus.color.clip));
   });
 
   async function expectHoverShows(page: Page, points: ExhibitPoints) {
@@ -157,22 +169,22 @@ describe.skipIf(!site)('gallery site in Chromium', () => {
   }
 
   it('hovering a point shows its token in the 3D view and in a 2D view', async () => {
-    const { page } = await open(`/${small.id}/`);
+    const { page } = await open(`/${corpus.id}/`);
     await waitForMap(page);
-    await expectHoverShows(page, smallPoints);
+    await expectHoverShows(page, corpusPoints);
     await page.locator('[data-view=xy]').click();
     await expect.poll(() => page.evaluate(() => window.__tokenscape!.view())).toBe('xy');
     await page.waitForFunction(() => !document.querySelector('.map-2d')!.hasAttribute('hidden'));
     await expect.poll(async () => (await countDrawnPixels(page)).drawn).toBeGreaterThan(200);
-    await expectHoverShows(page, smallPoints);
+    await expectHoverShows(page, corpusPoints);
   });
 
   it('search finds a token (keyboard only), selects it, and the URL state round-trips', async () => {
-    const { page } = await open(`/${small.id}/`);
+    const { page } = await open(`/${corpus.id}/`);
     await waitForMap(page);
-    let target = findText(smallPoints, (t) => t === 'Switzerland');
-    if (target < 0) target = smallPoints.texts.findIndex((t) => /^\s?[A-Za-z]{5,}$/.test(t));
-    const wanted = smallPoints.texts[target].trim();
+    const named = namedToken(corpusPoints);
+    const target = named.index;
+    const wanted = named.text;
     const input = page.getByRole('combobox', { name: 'Find a token' });
     await input.focus();
     await page.keyboard.type(wanted);
@@ -184,7 +196,7 @@ describe.skipIf(!site)('gallery site in Chromium', () => {
     await page.keyboard.press('ArrowDown');
     await expect(input.getAttribute('aria-activedescendant')).resolves.toBe(await first.getAttribute('id'));
     await page.keyboard.press('Enter');
-    const id = smallPoints.ids[target];
+    const id = corpusPoints.ids[target];
     await expect.poll(() => page.evaluate(() => window.__tokenscape!.selectedId())).toBe(id);
     await expect(page.locator('[data-tks-details]').textContent()).resolves.toContain(wanted);
     await expect(page.locator('.map-label').textContent()).resolves.toContain(wanted);
@@ -223,10 +235,8 @@ describe.skipIf(!site)('gallery site in Chromium', () => {
   });
 
   it('a hand-written ?token= link selects the token; a 3D camera round-trips', async () => {
-    const i = findText(smallPoints, (t) => t === 'Switzerland');
-    const token = i >= 0 ? 'Switzerland' : smallPoints.texts[smallPoints.count >> 1].trim();
-    const expected = i >= 0 ? smallPoints.ids[i] : smallPoints.ids[smallPoints.count >> 1];
-    const { page } = await open(`/${small.id}/?token=${encodeURIComponent(token)}&cam=30,20,2.5,0.1,0,0`);
+    const { text: token, id: expected } = namedToken(corpusPoints);
+    const { page } = await open(`/${corpus.id}/?token=${encodeURIComponent(token)}&cam=30,20,2.5,0.1,0,0`);
     await waitForMap(page);
     await expect(page.evaluate(() => window.__tokenscape!.selectedId())).resolves.toBe(expected);
     // Rotate by dragging, then the URL's camera reproduces the same projection after a reload.
@@ -248,17 +258,31 @@ describe.skipIf(!site)('gallery site in Chromium', () => {
   });
 
   it('hostile token text shows literally, never as markup, and no dialog fires', async () => {
-    const hostile = smallPoints.texts
-      .map((t, i) => ({ t, i }))
-      .filter(({ t }) => /<(img|script)\b/i.test(t) || /[\u202a-\u202e\u2066-\u2069]/.test(t) || /[\u0000-\u001f]/.test(t));
-    expect(hostile.length, 'the test gallery must contain markup, bidi and control-character tokens').toBeGreaterThan(2);
-    const w = await open(`/${small.id}/`);
+    const hostilePattern = (t: string) => /<(img|script)\b/i.test(t) || /[\u202a-\u202e\u2066-\u2069]/.test(t) || /[\u0000-\u001f]/.test(t);
+    // The first exhibit (corpus exhibits first) that has such tokens; at most 5 of them.
+    let exhibit: ExhibitManifest | null = null;
+    let points: ExhibitPoints | null = null;
+    let hostile: { t: string; i: number }[] = [];
+    for (const e of [...gallery.exhibits].sort((a, b) => Number(a.corpus.kind === 'vocabulary') - Number(b.corpus.kind === 'vocabulary'))) {
+      const p = e.id === corpus.id ? corpusPoints : await readPointsOf(s, e.id, e.files.points);
+      const found = p.texts.map((t, i) => ({ t, i })).filter(({ t }) => hostilePattern(t));
+      if (found.length) {
+        exhibit = e;
+        points = p;
+        // Markup first, then bidi, then control characters.
+        const rank = (t: string) => (/<(img|script)/i.test(t) ? 0 : /[\u202a-\u202e\u2066-\u2069]/.test(t) ? 1 : 2);
+        hostile = found.sort((a, b) => rank(a.t) - rank(b.t)).slice(0, 5);
+        break;
+      }
+    }
+    expect(exhibit, 'the test gallery must contain tokens with markup, bidi overrides or control characters').not.toBeNull();
+    const w = await open(`/${exhibit!.id}/`);
     const { page, dialogs } = w;
     await waitForMap(page);
     for (const { t, i } of hostile) {
-      await page.goto(url(`/${small.id}/?id=${smallPoints.ids[i]}`));
+      await page.goto(url(`/${exhibit!.id}/?id=${points!.ids[i]}`));
       await waitForMap(page);
-      await expect(page.evaluate(() => window.__tokenscape!.selectedId())).resolves.toBe(smallPoints.ids[i]);
+      await expect(page.evaluate(() => window.__tokenscape!.selectedId())).resolves.toBe(points!.ids[i]);
       const shown = visibleText(t);
       await expect(page.locator('.details-text').textContent()).resolves.toBe(`“${shown}”`);
       await expect(page.locator('.map-label .label-text').textContent()).resolves.toBe(`“${shown}”`);
@@ -266,10 +290,10 @@ describe.skipIf(!site)('gallery site in Chromium', () => {
       expect(shown).not.toMatch(/[\u0000-\u001f\u202a-\u202e]/);
     }
     // Through the search box too (option text).
-    const img = hostile.find(({ t }) => t.includes('<img'));
-    if (img) {
-      await page.getByRole('combobox').fill(img.t);
-      await expect.poll(() => page.getByRole('option').first().textContent()).toContain(img.t);
+    const markup = hostile.find(({ t }) => /<(img|script)/i.test(t));
+    if (markup) {
+      await page.getByRole('combobox').fill(markup.t);
+      await expect.poll(() => page.getByRole('option').first().textContent()).toContain(markup.t);
       await page.keyboard.press('Enter');
     }
     await page.waitForTimeout(300);
@@ -282,9 +306,8 @@ describe.skipIf(!site)('gallery site in Chromium', () => {
   });
 
   it('the embed page works inside a cross-origin iframe and fills it without scrollbars', async () => {
-    const i = findText(smallPoints, (t) => t === 'Switzerland');
-    const token = i >= 0 ? 'Switzerland' : smallPoints.texts[1];
-    const src = `${url(`/${small.id}/embed/`, s.otherOrigin)}?token=${encodeURIComponent(token)}&view=xy`;
+    const { text: token, id: expected } = namedToken(corpusPoints);
+    const src = `${url(`/${corpus.id}/embed/`, s.otherOrigin)}?token=${encodeURIComponent(token)}&view=xy`;
     const embedResponse = await context.request.get(src);
     expect(embedResponse.headers()['x-frame-options']).toBeUndefined();
     const w = await watchedPage(context);
@@ -303,7 +326,7 @@ describe.skipIf(!site)('gallery site in Chromium', () => {
     })).resolves.toBe('blocked');
     await expect(waitForMap(frame!)).resolves.toBe('ready');
     await expect.poll(() => frame!.evaluate(() => window.__tokenscape!.view())).toBe('xy');
-    await expect(frame!.evaluate(() => window.__tokenscape!.selectedId())).resolves.toBe(i >= 0 ? smallPoints.ids[i] : smallPoints.ids[1]);
+    await expect(frame!.evaluate(() => window.__tokenscape!.selectedId())).resolves.toBe(expected);
     await expect(frame!.locator('.map-label').textContent()).resolves.toContain(token);
     await expect.poll(async () => (await countDrawnPixels(frame!)).drawn).toBeGreaterThan(100);
     const fit = await frame!.evaluate(() => {
@@ -315,17 +338,17 @@ describe.skipIf(!site)('gallery site in Chromium', () => {
     expect(fit.sh).toBeLessThanOrEqual(fit.ch);
     expect(Math.abs(fit.mapH - fit.innerH)).toBeLessThan(2);
     const attribution = frame!.locator('a.map-attribution');
-    await expect(attribution.getAttribute('href')).resolves.toBe(`${s.base}/${small.id}/`);
+    await expect(attribution.getAttribute('href')).resolves.toBe(`${s.base}/${corpus.id}/`);
     await expect(attribution.getAttribute('target')).resolves.toBe('_blank');
   });
 
   it('"Copy embed code" gives an absolute iframe snippet', async () => {
-    const { page } = await open(`/${small.id}/`);
+    const { page } = await open(`/${corpus.id}/`);
     await waitForMap(page);
     await page.getByRole('button', { name: 'Copy embed code' }).click();
     const code = await page.locator('[data-tks-embed-text]').inputValue();
     expect(code).toMatch(
-      new RegExp(`^<iframe src="${url(`/${small.id}/embed/`).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}" width="100%" height="600" loading="lazy" title="[^"]+"></iframe>$`),
+      new RegExp(`^<iframe src="${url(`/${corpus.id}/embed/`).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}" width="100%" height="600" loading="lazy" title="[^"]+"></iframe>$`),
     );
   });
 
@@ -364,20 +387,20 @@ describe.skipIf(!site)('gallery site in Chromium', () => {
   it('a damaged or missing data file gives a clear message, not a blank canvas', async () => {
     const ctx = await newContext(browser);
     const page = await ctx.newPage();
-    await page.route(`**/exhibits/${small.id}/${small.files.points}`, async (route) => {
+    await page.route(`**/exhibits/${corpus.id}/${corpus.files.points}`, async (route) => {
       const res = await route.fetch();
       const body = Buffer.from(await res.body());
       body[body.length - 10] ^= 0xff; // corrupt one byte: the checksum catches it
       await route.fulfill({ response: res, body });
     });
-    await page.goto(url(`/${small.id}/`));
+    await page.goto(url(`/${corpus.id}/`));
     await expect(waitForMap(page)).resolves.toBe('error');
     await expect(page.locator('.map-status').textContent()).resolves.toMatch(/damaged/i);
     await expect(page.locator('.map-status').isVisible()).resolves.toBe(true);
 
     await page.unrouteAll();
-    await page.route(`**/exhibits/${small.id}/${small.files.points}`, (route) => route.fulfill({ status: 404, body: 'not found' }));
-    await page.goto(url(`/${small.id}/embed/`));
+    await page.route(`**/exhibits/${corpus.id}/${corpus.files.points}`, (route) => route.fulfill({ status: 404, body: 'not found' }));
+    await page.goto(url(`/${corpus.id}/embed/`));
     await expect(waitForMap(page)).resolves.toBe('error');
     await expect(page.locator('.map-status').textContent()).resolves.toMatch(/could not be downloaded.*404/i);
     await ctx.close();
@@ -394,7 +417,7 @@ describe.skipIf(!site)('gallery site in Chromium', () => {
     });
     const w = await watchedPage(ctx);
     opened.push(w);
-    await w.page.goto(url(`/${small.id}/`));
+    await w.page.goto(url(`/${corpus.id}/`));
     await expect(waitForMap(w.page)).resolves.toBe('error');
     await expect(w.page.locator('.map-status').textContent()).resolves.toMatch(/WebGL is not available/);
     await ctx.close();
@@ -404,7 +427,7 @@ describe.skipIf(!site)('gallery site in Chromium', () => {
     const ctx = await newContext(browser, { viewport: { width: 360, height: 740 }, colorScheme: 'dark', hasTouch: true, isMobile: true });
     const w = await watchedPage(ctx);
     opened.push(w);
-    await w.page.goto(url(`/${small.id}/`));
+    await w.page.goto(url(`/${corpus.id}/`));
     await expect(waitForMap(w.page)).resolves.toBe('ready');
     const layout = await w.page.evaluate(() => {
       const e = document.scrollingElement!;

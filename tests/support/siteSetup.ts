@@ -17,7 +17,7 @@ import type { TestProject } from 'vitest/node';
 import { chromium } from 'playwright-core';
 import { CHROMIUM_PATH, CHROMIUM_ARGS, type SiteInfo } from './browser.ts';
 import { startStaticServer } from './staticServer.ts';
-import { writeTestGallery } from './testGallery.ts';
+import { runFixturePipeline, writeTestGallery } from './testGallery.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -65,7 +65,11 @@ export default async function setup(project: TestProject) {
   const distDir = path.join(work, 'dist');
   const contentDir = path.join(work, 'content');
   const base = '/gallery';
-  const gallery = await writeTestGallery(exhibitsDir);
+  // TOKENSCAPE_TEST_GALLERY=pipeline: run the real precompute against the loopback Hub instead.
+  const usePipeline = process.env.TOKENSCAPE_TEST_GALLERY === 'pipeline';
+  const started = Date.now();
+  const gallery = usePipeline ? await runFixturePipeline(exhibitsDir) : await writeTestGallery(exhibitsDir);
+  console.log(`[e2e] ${usePipeline ? 'pipeline' : 'synthetic'} test gallery: ${gallery.exhibits.map((e) => `${e.id} (${e.tokens.shown})`).join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   // Prose for the first exhibit only (the others show that a missing file is fine).
   await mkdir(contentDir, { recursive: true });
   if (gallery.exhibits[0]) {

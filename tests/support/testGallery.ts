@@ -28,8 +28,8 @@ import {
   type GalleryIndex,
 } from '../../src/artifact/manifest.ts';
 
-/** Path of a gallery config for the real pipeline, once it can run against a loopback Hub. */
-export const FIXTURE_CONFIG = path.resolve(import.meta.dirname, '../fixtures/gallery.config.yaml');
+/** The gallery config `runFixturePipeline` builds (the repository's own, served by the loopback Hub). */
+export const FIXTURE_CONFIG = process.env.TOKENSCAPE_TEST_CONFIG ?? path.resolve(import.meta.dirname, '../../gallery.config.yaml');
 
 export const TEST_VOCAB_SIZE = 32000;
 
@@ -125,12 +125,33 @@ export async function writeTestGallery(dir: string): Promise<GalleryIndex> {
 }
 
 /**
- * Placeholder for the real thing: build `FIXTURE_CONFIG` with the precompute pipeline against the
- * loopback Hub (scripts/loopback-hub/) into `dir`. Not wired yet; `writeTestGallery` is the
- * synthetic stand-in until the pipeline lands.
+ * The real thing: `FIXTURE_CONFIG` built by the precompute pipeline against the loopback Hub
+ * (scripts/loopback-hub/) serving the shared fixtures, written into `dir`. Used by the browser
+ * suite when TOKENSCAPE_TEST_GALLERY=pipeline (tests/support/siteSetup.ts); to make it the
+ * default, call it from `writeTestGallery`. Needs ../shared/fixtures (TOKENSCAPE_FIXTURES).
  */
-export async function runFixturePipeline(_dir: string): Promise<GalleryIndex> {
-  throw new Error('runFixturePipeline: the precompute pipeline is not available yet');
+export async function runFixturePipeline(dir: string, config = FIXTURE_CONFIG): Promise<GalleryIndex> {
+  const { mkdtemp, readFile, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { buildFixtureMirror } = await import('../../scripts/loopback-hub/fixtureMirror.ts');
+  const { startLoopbackHub } = await import('../../scripts/loopback-hub/server.ts');
+  const { loadGalleryConfig } = await import('../../src/config/index.ts');
+  const { precompute } = await import('../../src/pipeline/precompute.ts');
+  const work = await mkdtemp(path.join(tmpdir(), 'tks-fixture-pipeline-'));
+  const mirror = path.join(work, 'hub-root');
+  await buildFixtureMirror(mirror);
+  const hub = await startLoopbackHub({ root: mirror });
+  try {
+    await precompute({
+      config: await loadGalleryConfig(config),
+      env: { endpoint: hub.url, token: null, cacheDir: path.join(work, 'hf-home', 'hub'), offline: false, urlMirror: `${hub.url}/urls` },
+      workspace: { cacheDir: path.join(work, 'cache'), exhibitsDir: dir },
+    });
+  } finally {
+    await hub.close();
+    await rm(work, { recursive: true, force: true });
+  }
+  return JSON.parse(await readFile(path.join(dir, GALLERY_FILE), 'utf8')) as GalleryIndex;
 }
 
 // ---------------------------------------------------------------------------------------------
