@@ -41,7 +41,7 @@ import {
   type ColorMode,
 } from './colorScale.ts';
 import { describeLoadError, fetchExhibit, normalizePositions } from './data.ts';
-import { formatCount, visibleText } from './display.ts';
+import { formatCount, formatPercent, visibleText } from './display.ts';
 import { WebGLUnavailableError, createOrbitRenderer, getWebGLContext, type Highlight, type OrbitRenderer } from './orbitRenderer.ts';
 import type { PlaneView } from './planeView.ts';
 import { buildSearchIndex, indexOfId, resolveToken, searchTokens } from './search.ts';
@@ -131,6 +131,8 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
   let values = colorValues(colorMode, points.counts, clip);
   const pointSize = pointSizeFor(n);
 
+  // Half-extent of each axis in normalised units (the box is centred on the origin).
+  const axisLengths = [0, 1, 2].map((a) => (points.max[a] - points.min[a]) / 2 / norm.scale || 0.01) as [number, number, number];
   let renderer: OrbitRenderer;
   try {
     renderer = createOrbitRenderer({
@@ -139,6 +141,7 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
       colors: colorBytes(values),
       pointSize,
       background: MAP_BACKGROUND,
+      axes: axisLengths,
     });
   } catch (e) {
     fail(e instanceof WebGLUnavailableError ? e.message : `The map could not be drawn: ${(e as Error).message}`);
@@ -242,7 +245,44 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
     el.style.transform = `translate(${Math.round(x)}px, ${Math.round(y)}px)`;
   };
 
+  // Axis labels: at the positive end of each axis line in 3D, along the edges in 2D.
+  const variance = (root.dataset.variance ?? '').split(',').map(Number);
+  const axisLabels = [0, 1, 2].map((a) => {
+    const el = document.createElement('span');
+    el.className = 'axis-label';
+    el.setAttribute('aria-hidden', 'true');
+    el.textContent = `PC${a + 1}${Number.isFinite(variance[a]) && variance[a] > 0 ? ` ${formatPercent(variance[a])}` : ''}`;
+    map.append(el);
+    return el;
+  });
+  const placeAxisLabels = () => {
+    const c = activeCanvas();
+    if (view === '3d') {
+      axisLabels.forEach((el, a) => {
+        const end = [0, 0, 0];
+        end[a] = axisLengths[a] * 1.06;
+        const p = projectToScreen(matrix, end, size.width, size.height);
+        el.classList.remove('axis-x', 'axis-y');
+        if (!p || p.depth > 1 || p.x < 0 || p.y < 0 || p.x > c.clientWidth || p.y > c.clientHeight) {
+          el.hidden = true;
+          return;
+        }
+        el.hidden = false;
+        el.style.transform = `translate(${Math.round(p.x + c.offsetLeft - el.offsetWidth / 2)}px, ${Math.round(p.y + c.offsetTop - el.offsetHeight / 2)}px)`;
+      });
+      return;
+    }
+    const [ax, ay] = PLANE_AXES[view];
+    axisLabels.forEach((el, a) => {
+      el.hidden = a !== ax && a !== ay;
+      el.classList.toggle('axis-x', a === ax);
+      el.classList.toggle('axis-y', a === ay);
+      el.style.transform = '';
+    });
+  };
+
   function placeOverlays() {
+    placeAxisLabels();
     if (hovered >= 0) placeAt(tooltip, hovered, -14);
     else tooltip.hidden = true;
     if (selected >= 0 && selected !== hovered) placeAt(label, selected, 12);

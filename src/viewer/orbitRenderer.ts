@@ -105,6 +105,8 @@ export interface OrbitRendererOptions {
   background: [number, number, number];
   /** Cap on the device pixel ratio (software GL pays for every pixel). */
   maxPixelRatio?: number;
+  /** Half-lengths of the PC1, PC2, PC3 axis lines (normalised units). */
+  axes?: [number, number, number];
 }
 
 /** Gets a WebGL context or throws WebGLUnavailableError. */
@@ -199,6 +201,30 @@ export function createOrbitRenderer(options: OrbitRendererOptions): OrbitRendere
     depth: { enable: false },
   });
 
+  // Axis lines through the centre of the data box, one per principal component.
+  const axes = options.axes ?? [1, 1, 1];
+  // prettier-ignore
+  const axisVertices = new Float32Array([
+    -axes[0], 0, 0, axes[0], 0, 0,
+    0, -axes[1], 0, 0, axes[1], 0,
+    0, 0, -axes[2], 0, 0, axes[2],
+  ]);
+  const drawAxes = regl({
+    vert: `
+precision mediump float;
+attribute vec3 position;
+uniform mat4 matrix;
+void main() { gl_Position = matrix * vec4(position, 1.0); }`,
+    frag: `
+precision mediump float;
+void main() { gl_FragColor = vec4(0.42, 0.45, 0.52, 1.0); }`,
+    attributes: { position: axisVertices },
+    uniforms: { matrix: regl.prop<{ matrix: Mat4 }, 'matrix'>('matrix') },
+    count: 6,
+    primitive: 'lines',
+    depth: { enable: true },
+  });
+
   const pickFbo = regl.framebuffer({ width: 1, height: 1, depth: true });
   const pickSize = { width: 1, height: 1 };
   const pointSize = options.pointSize * pixelRatio;
@@ -245,6 +271,7 @@ export function createOrbitRenderer(options: OrbitRendererOptions): OrbitRendere
       if (destroyed) return;
       regl.poll();
       regl.clear({ color: [...background, 1], depth: 1 });
+      drawAxes({ matrix });
       drawPoints({ matrix, pointSize });
       if (ringCount > 0) drawRings({ matrix, count: ringCount });
     },
