@@ -45,6 +45,10 @@ describe.skipIf(!hasFixtures)('token counts (LLaMA-2 tokenizer)', () => {
     }, 120_000);
   }
 
+  it('counts through the memoised line encoder, cutting lines into words (so the comparisons above cover it)', () => {
+    expect(tokenizer.lineEncoder?.().strategy).toBe('segments');
+  });
+
   it('leaves out the BOS the tokenizer adds, unless asked to include special tokens', () => {
     const lines = ['Hello world', 'Nel mezzo del cammin di nostra vita'];
     const plain = countTokens(tokenizer, lines, false, tokenizer.vocabSize);

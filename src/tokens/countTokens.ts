@@ -1,4 +1,5 @@
 import type { ModelTokenizer } from './loadTokenizer.ts';
+import type { LineEncoder } from './lineEncoder.ts';
 
 export interface TokenCounts {
   /** Occurrences per token id (index = id). */
@@ -12,7 +13,8 @@ export interface TokenCounts {
 /**
  * Counts the tokens of a corpus, one line at a time: tokenizers for SentencePiece models are
  * superlinear on long inputs, and per-line ids are what SentencePiece itself gives line by line.
- * Special tokens the tokenizer adds (BOS/EOS) are counted only when asked.
+ * Special tokens the tokenizer adds (BOS/EOS) are counted only when asked. The ids are `encode`'s,
+ * through the tokenizer's memoising line encoder when it has one.
  */
 export function countTokens(
   tokenizer: ModelTokenizer,
@@ -21,15 +23,19 @@ export function countTokens(
   vocabSize: number,
 ): TokenCounts {
   const counts = new Uint32Array(vocabSize);
+  const encoder: Pick<LineEncoder, 'count'> = tokenizer.lineEncoder?.() ?? {
+    count(line, addSpecial, into) {
+      const ids = tokenizer.encode(line, addSpecial);
+      for (const id of ids) if (id < into.length) into[id]++;
+      return ids.length;
+    },
+  };
   let total = 0;
   let lineCount = 0;
   for (const line of lines) {
     lineCount++;
     if (line.length === 0) continue;
-    for (const id of tokenizer.encode(line, includeSpecial)) {
-      if (id < vocabSize) counts[id]++;
-      total++;
-    }
+    total += encoder.count(line, includeSpecial, counts);
   }
   let unique = 0;
   for (let i = 0; i < counts.length; i++) if (counts[i] > 0) unique++;

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { AutoTokenizer, env as transformersEnv } from '@huggingface/transformers';
 import { TokenscapeError } from '../errors.ts';
 import type { RepoFiles } from '../sources/repoFiles.ts';
+import { prepareLineEncoders, type LineEncoder } from './lineEncoder.ts';
 
 export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json'] as const;
 const OPTIONAL_TOKENIZER_FILES = ['special_tokens_map.json', 'config.json'] as const;
@@ -20,6 +21,11 @@ export interface ModelTokenizer {
   identity: string;
   /** config.json's vocab_size (the embedding's row count), when the model says. */
   configVocabSize: number | null;
+  /**
+   * A fresh memoising encoder giving `encode`'s ids line by line, much faster on corpora (see
+   * lineEncoder.ts). Optional so that stand-in tokenizers need not provide one.
+   */
+  lineEncoder?(): LineEncoder;
 }
 
 export async function loadTokenizer(files: RepoFiles): Promise<ModelTokenizer> {
@@ -64,13 +70,16 @@ export async function loadTokenizer(files: RepoFiles): Promise<ModelTokenizer> {
   }
 
   const identity = (await Promise.all(TOKENIZER_FILES.map((f) => files.identity(f)))).join('|');
+  let lineEncoders: (() => LineEncoder) | undefined;
+  const encode = (text: string, addSpecialTokens: boolean) => tokenizer.encode(text, { add_special_tokens: addSpecialTokens }) as number[];
   return {
-    encode: (text, addSpecialTokens) => tokenizer.encode(text, { add_special_tokens: addSpecialTokens }) as number[],
+    encode,
     vocabSize,
     pieces,
     specialIds,
     decodeOne: (id) => tokenizer.decode([id], { skip_special_tokens: false }) as string,
     identity,
     configVocabSize,
+    lineEncoder: () => (lineEncoders ??= prepareLineEncoders(tokenizer, encode))(),
   };
 }

@@ -1,0 +1,290 @@
+/**
+ * Encodes a corpus line by line with the ids `tokenizer.encode(line, addSpecial)` gives, but fast:
+ * corpora repeat words, so the model (BPE merges, the costly part) runs once per distinct piece of
+ * text and its ids are memoised.
+ *
+ * Why cutting a line into pieces keeps the ids identical:
+ *  - Pre-tokenizers (GPT-2's ByteLevel regex, Whitespace, ...) already cut a normalised text into
+ *    pre-tokens, and the model encodes each pre-token on its own; only `fuse_unk` looks across them,
+ *    so lines with an unknown token take the plain path.
+ *  - BPE can cut further, inside a pre-token (LLaMA/SentencePiece-style tokenizers have no
+ *    pre-tokenizer, so their pre-token is the whole line). Every symbol BPE holds is either one code
+ *    point or the concatenation `a + b` of a merge rule (a, b). So if no merge result contains the
+ *    adjacent code points (x, y), no symbol ever spans a boundary between x and y, and no merge is
+ *    ever possible across it (the merged symbol would contain "xy"). The merges on each side then
+ *    happen independently: the model always merges the lowest-ranked pair, leftmost first, and the
+ *    candidates on one side never change those of the other, so each side goes through the same
+ *    merges, in the same relative order, as it would encoded alone. Byte fallback acts on single final
+ *    symbols. Hence encode(whole) = encode(left) + encode(right) at every such boundary. For LLaMA no
+ *    merge result has "▁" after another character, so lines are cut before each word's "▁" (and at
+ *    other uncovered pairs).
+ *  The rule is derived from the merges at load time; settings that make BPE look at a whole pre-token
+ *  (ignore_merges, word suffixes) disable the cutting, and a tokenizer whose internals are not
+ *  recognised gets a per-line memo over the public encode. A self-check against encode at creation
+ *  drops to that too if anything disagrees.
+ */
+import { bpeTables, type BpeTables } from './fastBpe.ts';
+import { tokenizerInternals, type TokenizerInternals } from './tokenizerInternals.ts';
+
+/** `segments`: pre-tokens cut at BPE-safe boundaries; `pre-tokens`: memo per pre-token; `lines`: memo per line. */
+export type EncoderStrategy = 'segments' | 'pre-tokens' | 'lines';
+
+export interface LineEncoder {
+  readonly strategy: EncoderStrategy;
+  /** The ids `tokenizer.encode(line, addSpecial)` gives. */
+  encode(line: string, addSpecial: boolean): number[];
+  /** Adds the line's ids to `counts` (ids past its end are left out) and returns how many ids the line has. */
+  count(line: string, addSpecial: boolean, counts: Uint32Array): number;
+  /** The pieces the line is memoised as (for tests); null when the line takes the plain path. */
+  pieces(line: string): string[] | null;
+}
+
+export type PlainEncode = (text: string, addSpecial: boolean) => number[];
+
+/** Long pieces are rarely repeated; keeping them would only hold memory. */
+const MAX_MEMO_KEY = 256;
+/** Bounds the memo (~100 bytes an entry) on huge corpora; when full it starts afresh. */
+const MAX_MEMO_ENTRIES = 1 << 19;
+
+type Ids = readonly number[];
+
+class Memo {
+  private map = new Map<string, Ids>();
+  constructor(private readonly compute: (key: string) => Ids) {}
+  get(key: string): Ids {
+    let ids = this.map.get(key);
+    if (ids === undefined) {
+      ids = this.compute(key);
+      if (key.length <= MAX_MEMO_KEY) {
+        if (this.map.size >= MAX_MEMO_ENTRIES) this.map.clear();
+        this.map.set(key, ids);
+      }
+    }
+    return ids;
+  }
+}
+
+function tally(ids: ArrayLike<number>, counts: Uint32Array): void {
+  const n = counts.length;
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    if (id < n) counts[id]++;
+  }
+}
+
+/**
+ * Cuts words at every boundary between code points x, y such that no merge result contains "xy".
+ * Code points are iterated as `Array.from` does (what BPE splits its input into), lone surrogates
+ * included. Null when the merges use too many distinct code points for the pair keys (then words are
+ * not cut, which is merely slower).
+ */
+function cutter(merges: readonly (readonly [string, string])[]): ((word: string, out: string[]) => void) | null {
+  // Code points that occur in merges get a class; the others never join a neighbour.
+  const classes = new Map<number, number>();
+  const pairs: number[] = [];
+  for (const [a, b] of merges) {
+    let prev = -1;
+    for (const ch of a + b) {
+      const cp = ch.codePointAt(0)!;
+      let c = classes.get(cp);
+      if (c === undefined) classes.set(cp, (c = classes.size));
+      if (prev >= 0) pairs.push(prev, c);
+      prev = c;
+    }
+  }
+  const k = classes.size;
+  if (k > 46340) return null;
+  const bmpClass = new Int32Array(0x10000).fill(-1);
+  const astralClass = new Map<number, number>();
+  for (const [cp, c] of classes) {
+    if (cp <= 0xffff) bmpClass[cp] = c;
+    else astralClass.set(cp, c);
+  }
+  // Open-addressing set of covered pairs, key = left * k + right (kept below 2^31).
+  let size = 16;
+  while (size < pairs.length) size <<= 1;
+  const mask = size - 1;
+  const table = new Int32Array(size).fill(-1);
+  const find = (key: number) => {
+    let h = Math.imul(key, 0x9e3779b1) & mask;
+    while (table[h] !== -1 && table[h] !== key) h = (h + 1) & mask;
+    return h;
+  };
+  for (let i = 0; i < pairs.length; i += 2) {
+    const key = pairs[i] * k + pairs[i + 1];
+    table[find(key)] = key;
+  }
+
+  return (word, out) => {
+    const n = word.length;
+    let start = 0;
+    let prev = -1;
+    let i = 0;
+    while (i < n) {
+      const c = word.charCodeAt(i);
+      let cls: number;
+      let width = 1;
+      if (c >= 0xd800 && c < 0xdc00 && i + 1 < n && (word.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+        cls = astralClass.get(((c - 0xd800) << 10) + (word.charCodeAt(i + 1) - 0xdc00) + 0x10000) ?? -1;
+        width = 2;
+      } else {
+        cls = bmpClass[c];
+      }
+      if (i > 0 && (prev < 0 || cls < 0 || table[find(prev * k + cls)] === -1)) {
+        out.push(word.slice(start, i));
+        start = i;
+      }
+      prev = cls;
+      i += width;
+    }
+    if (start < n) out.push(word.slice(start));
+  };
+}
+
+/** Per-line memo over the public encode: right for any tokenizer. */
+function lineMemoEncoder(plain: PlainEncode): LineEncoder {
+  const memos = [false, true].map((special) => new Memo((line) => plain(line, special)));
+  const get = (line: string, addSpecial: boolean) => memos[addSpecial ? 1 : 0].get(line);
+  return {
+    strategy: 'lines',
+    encode: (line, addSpecial) => [...get(line, addSpecial)],
+    count(line, addSpecial, counts) {
+      const ids = get(line, addSpecial);
+      tally(ids, counts);
+      return ids.length;
+    },
+    pieces: () => null,
+  };
+}
+
+interface Prepared {
+  internals: TokenizerInternals;
+  strategy: 'segments' | 'pre-tokens';
+  cut: ((word: string, out: string[]) => void) | null;
+  fastBpe: BpeTables | null;
+}
+
+function fastEncoder({ internals, strategy, cut, fastBpe }: Prepared, plain: PlainEncode): LineEncoder {
+  const specials = internals.specials!;
+  /** Token strings of one piece, as `model.encode([piece])` gives them. */
+  const tokensOf = (piece: string): string[] => {
+    if (fastBpe === null) return internals.encodeWord(piece);
+    // BPE.encode's own shortcut under ignore_merges.
+    if (internals.ignoreMerges && internals.inVocab(piece)) return [piece];
+    const spans = fastBpe.symbols(piece);
+    if (spans === null) return internals.encodeWord(piece);
+    const tokens: string[] = [];
+    for (let k = 0; k < spans.length; k += 2) {
+      const symbol = piece.slice(spans[k], spans[k + 1]);
+      if (internals.inVocab(symbol)) tokens.push(symbol);
+      // A lone code point BPE could not merge: byte fallback / unknown, as the library does it.
+      else if (spans[k + 1] - spans[k] <= 2 && [...symbol].length === 1) tokens.push(...internals.encodeWord(symbol));
+      else return internals.encodeWord(piece);
+    }
+    return tokens;
+  };
+  // A piece's ids and, when fuse_unk applies, a trailing -1 marker meaning "holds an unknown token":
+  // unknowns could fuse with a neighbouring piece's, so such lines take the plain path.
+  const memo = new Memo((piece) => {
+    const tokens = tokensOf(piece);
+    const ids = tokens.map(internals.tokenId);
+    if (internals.fuseUnk && tokens.some(internals.isUnknown)) ids.push(-1);
+    return ids;
+  });
+  const scratchPieces: string[] = [];
+  const scratchIds: Ids[] = [];
+
+  /** Fills scratchPieces; false when the line must take the plain path. */
+  function piecesOf(line: string): boolean {
+    scratchPieces.length = 0;
+    if (internals.hasAddedToken(line)) return false;
+    const normalized = internals.normalize(line);
+    if (normalized.length === 0) return true;
+    if (internals.hasNormalizedAddedToken(normalized)) return false;
+    for (const word of internals.preTokenize(normalized)) {
+      if (word.length === 0) continue;
+      if (cut) cut(word, scratchPieces);
+      else scratchPieces.push(word);
+    }
+    return true;
+  }
+
+  /** Fills scratchIds with the ids of each piece; false when the line must take the plain path. */
+  function idsOf(line: string): boolean {
+    scratchIds.length = 0;
+    if (!piecesOf(line)) return false;
+    for (const piece of scratchPieces) {
+      const ids = memo.get(piece);
+      if (ids.length > 0 && ids[ids.length - 1] === -1) return false;
+      scratchIds.push(ids);
+    }
+    return true;
+  }
+
+  return {
+    strategy,
+    encode(line, addSpecial) {
+      if (!idsOf(line)) return plain(line, addSpecial);
+      const out: number[] = addSpecial ? [...specials.prefix] : [];
+      for (const ids of scratchIds) for (let i = 0; i < ids.length; i++) out.push(ids[i]);
+      if (addSpecial) out.push(...specials.suffix);
+      return out;
+    },
+    count(line, addSpecial, counts) {
+      if (!idsOf(line)) {
+        const ids = plain(line, addSpecial);
+        tally(ids, counts);
+        return ids.length;
+      }
+      let total = 0;
+      for (const ids of scratchIds) {
+        tally(ids, counts);
+        total += ids.length;
+      }
+      if (addSpecial) {
+        tally(specials.prefix, counts);
+        tally(specials.suffix, counts);
+        total += specials.prefix.length + specials.suffix.length;
+      }
+      return total;
+    },
+    pieces: (line) => (piecesOf(line) ? [...scratchPieces] : null),
+  };
+}
+
+/** Strings that exercise the boundaries the fast path relies on; any disagreement disables it. */
+const SELF_CHECK = [
+  'Hello world', ' leading', 'trailing ', 'two  spaces   three', '\ttab\there', 'a\rb', '= = Heading = =',
+  'naïve café 東京 😀👍🏽', 'e\u0301 combining', '1234567 3.14159', 'x'.repeat(300), 'don\'t "quote" (paren), comma.',
+  // Equal-rank pairs side by side: the leftmost must merge first.
+  'aaaaaaa', 'xxxxxxxxxxx', 'eeeee ooooo', '                ', '▁▁▁▁▁▁▁',
+];
+
+/**
+ * Prepares, once per tokenizer, the fastest way to encode lines that is identical to `plain`, and
+ * returns a factory of encoders (each with its own memo, dropped with it). `pretrained` is the
+ * transformers.js tokenizer object; anything not recognised yields per-line memos over `plain`.
+ */
+export function prepareLineEncoders(pretrained: unknown, plain: PlainEncode): () => LineEncoder {
+  const fallback = () => lineMemoEncoder(plain);
+  const internals = tokenizerInternals(pretrained);
+  if (internals === null || internals.specials === null) return fallback;
+  let prepared: Prepared;
+  if (internals.modelType === 'BPE' && !internals.wordSuffixes) {
+    // ignore_merges looks at whole pre-tokens, so they must not be cut.
+    const cut = internals.ignoreMerges ? null : cutter(internals.merges!);
+    prepared = { internals, strategy: cut ? 'segments' : 'pre-tokens', cut, fastBpe: bpeTables(internals.merges!) };
+  } else if (internals.modelType === 'BPE' || internals.modelType === 'Unigram' || internals.modelType === 'WordPiece') {
+    // Their model encodes each pre-token on its own (BPE with word suffixes: suffixes mark pre-token ends).
+    prepared = { internals, strategy: 'pre-tokens', cut: null, fastBpe: null };
+  } else {
+    return fallback;
+  }
+  const probe = fastEncoder(prepared, plain);
+  for (const text of SELF_CHECK) {
+    for (const special of [false, true]) {
+      if (probe.encode(text, special).join(',') !== plain(text, special).join(',')) return fallback;
+    }
+  }
+  return () => fastEncoder(prepared, plain);
+}

@@ -1,0 +1,192 @@
+/**
+ * The one place that reaches into the internals of transformers.js v4's tokenizer: the
+ * `PreTrainedTokenizer._tokenizer` object, which is the `Tokenizer` of @huggingface/tokenizers 0.2
+ * bundled into @huggingface/transformers (normalizer, pre_tokenizer, model, post_processor, added
+ * tokens). None of it is public API, so every member used is checked for shape here, and anything
+ * unexpected makes `tokenizerInternals` return null: callers then use the public `encode`, line by
+ * line, which is slower but always right. When upgrading transformers.js, re-read `Tokenizer.encode`
+ * / `encode_text` / `tokenize_helper` in its dist bundle against the steps mirrored below.
+ */
+import { PreTrainedTokenizer } from '@huggingface/transformers';
+
+/** What `Tokenizer.encode_text` + `tokenize_helper` do to a text holding no added token, step by step. */
+export interface TokenizerInternals {
+  /** tokenizer.json's model.type ("BPE", "Unigram", "WordPiece", ...). */
+  modelType: string;
+  /** True when the text contains an added token (`<s>`, ...): such text takes the public `encode`. */
+  hasAddedToken(text: string): boolean;
+  /** Same as above, for added tokens matched after normalisation (`normalized: true`). */
+  hasNormalizedAddedToken(normalized: string): boolean;
+  normalize(text: string): string;
+  /** Pre-tokens of one normalised section; `section_index` is 0 since text without added tokens is one section. */
+  preTokenize(normalized: string): string[];
+  /** `model.encode` (before `fuse_unk`) of a single pre-token or part of one: token strings. */
+  encodeWord(word: string): string[];
+  /** The id `Tokenizer.encode` gives a token string. */
+  tokenId(token: string): number;
+  /** Whether `fuse_unk` would see this token as unknown. */
+  isUnknown(token: string): boolean;
+  fuseUnk: boolean;
+  /** BPE only: the merges, as the model applies them; null for other models. */
+  merges: [string, string][] | null;
+  /** Whether the token is in the model's vocabulary (what BPE checks before byte fallback). */
+  inVocab(token: string): boolean;
+  /** BPE: a pre-token found whole in the vocabulary is not merged (Llama 3 and other ByteLevel BPEs). */
+  ignoreMerges: boolean;
+  /** BPE: end-of-word / continuing-subword suffixes, which tie the merges to whole pre-tokens. */
+  wordSuffixes: boolean;
+  /** Ids the post-processor puts before and after a sequence when special tokens are added; null when not recognised. */
+  specials: { prefix: number[]; suffix: number[] } | null;
+}
+
+type Fn = (...args: never[]) => unknown;
+const isFn = (x: unknown): x is Fn => typeof x === 'function';
+
+interface CoreTokenizer {
+  tokenizer: { model?: { type?: string } };
+  normalizer: (((text: string) => string) & { config?: unknown }) | null;
+  pre_tokenizer: ((text: string, options: { section_index: number }) => string[]) | null;
+  model: {
+    encode(tokens: string[]): string[];
+    tokens_to_ids: Map<string, number>;
+    unk_token_id: number | undefined;
+    fuse_unk?: boolean;
+    merges?: unknown;
+    ignore_merges?: boolean;
+    end_of_word_suffix?: unknown;
+    continuing_subword_suffix?: unknown;
+    bpe?: unknown;
+  };
+  post_processor: ((a: string[], b: string[] | null, addSpecial: boolean) => { tokens: string[] }) | null;
+  added_tokens: { content: string; normalized?: boolean }[];
+  added_tokens_map: Map<string, { id: number }>;
+  remove_space?: unknown;
+  do_lowercase_and_remove_accent?: unknown;
+}
+
+const SENTINEL = '\uE000tokenscape\uE001';
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** `pretrained` is what `AutoTokenizer.from_pretrained` returned. */
+export function tokenizerInternals(pretrained: unknown): TokenizerInternals | null {
+  // A tokenizer class with its own encode may do more than the core Tokenizer's steps below.
+  if ((pretrained as { encode?: unknown })?.encode !== PreTrainedTokenizer.prototype.encode) return null;
+  const core = (pretrained as { _tokenizer?: unknown })?._tokenizer as CoreTokenizer | undefined;
+  if (!core || typeof core !== 'object') return null;
+  const { model } = core;
+  if (!model || !isFn(model.encode) || !(model.tokens_to_ids instanceof Map)) return null;
+  if (core.normalizer !== null && !isFn(core.normalizer)) return null;
+  if (core.pre_tokenizer !== null && !isFn(core.pre_tokenizer)) return null;
+  if (core.post_processor !== null && !isFn(core.post_processor)) return null;
+  if (!Array.isArray(core.added_tokens) || !(core.added_tokens_map instanceof Map)) return null;
+  // encode_text rewrites the text before normalising under these options; not mirrored.
+  if (core.remove_space === true || core.do_lowercase_and_remove_accent === true) return null;
+  const modelType = core.tokenizer?.model?.type;
+  if (typeof modelType !== 'string') return null;
+
+  // The config the live normalizer was built from, so a normalizer swapped after loading is not mirrored.
+  const normalize = core.normalizer ? (mirroredNormalizer(core.normalizer.config) ?? ((t: string) => core.normalizer!(t))) : (t: string) => t;
+  // Mirrors the Tokenizer constructor: normalised added tokens are matched after normalisation.
+  const raw: string[] = [];
+  const normalized: string[] = [];
+  for (const added of core.added_tokens) {
+    if (typeof added?.content !== 'string' || added.content === '') continue;
+    if (added.normalized && core.normalizer) normalized.push(normalize(added.content));
+    else raw.push(added.content);
+  }
+  // encode_text also takes a whole section that is a key of added_tokens_map as that token.
+  const matcher = (contents: string[]) => {
+    const nonEmpty = contents.filter((c) => c !== '');
+    if (nonEmpty.length === 0) return (text: string) => core.added_tokens_map.has(text);
+    const re = new RegExp(nonEmpty.map(escapeRegExp).join('|'));
+    return (text: string) => re.test(text) || core.added_tokens_map.has(text);
+  };
+
+  const tokensToIds = model.tokens_to_ids;
+  const unkId = model.unk_token_id;
+  const tokenId = (t: string): number => core.added_tokens_map.get(t)?.id ?? tokensToIds.get(t) ?? (unkId as number);
+
+  let merges: [string, string][] | null = null;
+  if (modelType === 'BPE') {
+    if (!isFn(model.bpe) || !Array.isArray(model.merges)) return null;
+    if (!model.merges.every((m: unknown) => Array.isArray(m) && m.length === 2 && typeof m[0] === 'string' && typeof m[1] === 'string')) return null;
+    merges = model.merges as [string, string][];
+  }
+
+  let specials: TokenizerInternals['specials'] = null;
+  if (core.post_processor === null) {
+    specials = { prefix: [], suffix: [] };
+  } else {
+    try {
+      const withSpecial = core.post_processor([SENTINEL], null, true).tokens;
+      const without = core.post_processor([SENTINEL], null, false).tokens;
+      const empty = core.post_processor([], null, true).tokens;
+      const at = withSpecial.indexOf(SENTINEL);
+      if (at >= 0 && withSpecial.lastIndexOf(SENTINEL) === at && without.length === 1 && without[0] === SENTINEL) {
+        const prefix = withSpecial.slice(0, at);
+        const suffix = withSpecial.slice(at + 1);
+        // Wrapping must not depend on the content, or prefix/suffix would not describe it.
+        if (empty.join('\u0000') === [...prefix, ...suffix].join('\u0000')) {
+          specials = { prefix: prefix.map(tokenId), suffix: suffix.map(tokenId) };
+        }
+      }
+    } catch {
+      specials = null;
+    }
+  }
+
+  return {
+    modelType,
+    hasAddedToken: matcher(raw),
+    hasNormalizedAddedToken: matcher(normalized),
+    normalize,
+    preTokenize: core.pre_tokenizer ? (t) => core.pre_tokenizer!(t, { section_index: 0 }) : (t) => [t],
+    encodeWord: (word) => model.encode([word]),
+    tokenId,
+    isUnknown: (t) => (tokensToIds.get(t) ?? unkId) === unkId,
+    fuseUnk: model.fuse_unk === true,
+    merges,
+    inVocab: (t) => tokensToIds.has(t),
+    ignoreMerges: model.ignore_merges === true,
+    wordSuffixes: !!model.end_of_word_suffix || !!model.continuing_subword_suffix,
+    specials,
+  };
+}
+
+/**
+ * The normalizers LLaMA-style tokenizer.json files use, as plain string operations: the library runs
+ * Replace through a "gu" RegExp, a good part of the time of a corpus. Null for anything else (the
+ * library's normalizer is then used). A String pattern without surrogates matches the same places
+ * with or without the "u" flag, and a content without "$" is inserted literally either way.
+ */
+function mirroredNormalizer(config: unknown): ((text: string) => string) | null {
+  const c = config as { type?: unknown; prepend?: unknown; pattern?: { String?: unknown; Regex?: unknown }; content?: unknown; normalizers?: unknown };
+  if (!c || typeof c !== 'object') return null;
+  switch (c.type) {
+    case 'Prepend': {
+      if (typeof c.prepend !== 'string') return null;
+      const prepend = c.prepend;
+      return (t) => prepend + t;
+    }
+    case 'Replace': {
+      const from = c.pattern?.String;
+      const to = c.content ?? '';
+      if (c.pattern?.Regex !== undefined || typeof from !== 'string' || from === '' || typeof to !== 'string') return null;
+      if (/[\uD800-\uDFFF]/.test(from) || to.includes('$')) return null;
+      // split/join: what replaceAll does for a literal, several times faster in V8.
+      return (t) => t.split(from).join(to);
+    }
+    case 'Sequence': {
+      if (!Array.isArray(c.normalizers)) return null;
+      const steps = c.normalizers.map(mirroredNormalizer);
+      if (steps.some((f) => f === null)) return null;
+      const fns = steps as ((t: string) => string)[];
+      return (t) => {
+        for (const f of fns) t = f(t);
+        return t;
+      };
+    }
+    default:
+      return null;
+  }
+}
