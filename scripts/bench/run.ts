@@ -9,6 +9,7 @@ import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ensureBenchModel } from './inputs.ts';
 import { peerAvailable, runPeer, type PeerResult } from './peer.ts';
+import { benchTokenize } from './tokenize.ts';
 
 interface Row {
   figure: string;
@@ -88,6 +89,12 @@ async function main() {
     rows[rows.length - 1].verdict = pre128.seconds < 60 ? 'met' : 'MISSED';
     addRatio('  peak RSS of that precompute', pre128.maxRssBytes, peer128?.maxRssBytes ?? null, mb, null, `< 1.5 × tensor (${mb(1.5 * llama3.tensorBytes)})`);
     rows[rows.length - 1].verdict = pre128.maxRssBytes < 1.5 * llama3.tensorBytes ? 'met' : 'MISSED';
+    log('tokenize and count …');
+    const tokenize = await benchTokenize(3);
+    for (const f of tokenize) {
+      const [ours, sp] = f.best;
+      addRatio(`tokenize + count ${f.corpus.split('/').pop()} (best of 3)`, ours.wall, sp?.wall ?? null, s, 1.0, '≤ 1.0 × SentencePiece line by line');
+    }
     if (peer32) addAbsolute('notebook Plotly HTML, 32000 points', mb(peer32.html_bytes), '', true, '(reference for page weight)');
   } finally {
     rmSync(work, { recursive: true, force: true });

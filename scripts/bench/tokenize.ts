@@ -1,5 +1,5 @@
 /**
- * `npx tsx scripts/bench/tokenize.ts [rounds]`: times our token counting (countTokens, line by line)
+ * `npx tsx scripts/bench/tokenize.ts [rounds]` (also part of `npm run bench`): times our token counting (countTokens, line by line)
  * against SentencePiece's C++ encoder driven line by line from Debian's python3, on the same corpora
  * in the same run, alternating the two so that load from other work on the machine hits both alike.
  * Prints wall and CPU seconds (CPU is steadier on a shared machine) and the ratio, for the first
@@ -17,7 +17,6 @@ const FIXTURES = resolve(process.env.TOKENSCAPE_FIXTURES ?? '../shared/fixtures'
 const PYTHON = '/usr/bin/python3';
 const TOKENIZER = resolve(FIXTURES, 'tokenizers/llama2');
 const CORPORA = ['corpora/wikitext-2-raw/wiki.test.raw', 'corpora/commedia.txt'];
-const rounds = Number(process.argv[2] ?? 3);
 
 interface Timing {
   wall: number;
@@ -50,7 +49,14 @@ function sentencePiece(corpus: string): Timing & { load: number } {
   return { ...parsed.runs[0], load: parsed.load };
 }
 
-async function main() {
+export interface TokenizeFigures {
+  corpus: string;
+  first: [Timing, (Timing & { load: number }) | null];
+  best: [Timing, (Timing & { load: number }) | null];
+}
+
+export async function benchTokenize(rounds = 3): Promise<TokenizeFigures[]> {
+  const figures: TokenizeFigures[] = [];
   if (!existsSync(resolve(TOKENIZER, 'tokenizer.json'))) throw new Error(`No fixtures at ${FIXTURES} (set TOKENSCAPE_FIXTURES).`);
   let haveSentencePiece = existsSync(PYTHON);
   try {
@@ -99,7 +105,9 @@ async function main() {
     console.log(`\n${corpus} (${mb} MB):`);
     report('first round', first![0], first![1]);
     report(`best of ${rounds}`, ours!, peer);
+    figures.push({ corpus, first: first!, best: [ours!, peer] });
   }
+  return figures;
 }
 
-await main();
+if (import.meta.url === `file://${process.argv[1]}`) await benchTokenize(Number(process.argv[2] ?? 3));
