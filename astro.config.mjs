@@ -42,10 +42,11 @@ function exhibitsIntegration() {
         if (!outside) return;
         server.middlewares.use(async (req, res, next) => {
           const base = normaliseBase(process.env.BASE_PATH);
-          const prefix = `${base === '/' ? '' : base}/exhibits/`;
-          const url = decodeURIComponent((req.url ?? '').split('?')[0]);
-          if (!url.startsWith(prefix)) return next();
-          const file = path.join(exhibitsDir, url.slice(prefix.length));
+          let url = decodeURIComponent((req.url ?? '').split('?')[0]);
+          // Vite may already have stripped the base from the URL.
+          if (base !== '/' && url.startsWith(`${base}/`)) url = url.slice(base.length);
+          if (!url.startsWith('/exhibits/')) return next();
+          const file = path.join(exhibitsDir, url.slice('/exhibits/'.length));
           if (!file.startsWith(exhibitsDir + path.sep)) return next();
           try {
             if (!(await stat(file)).isFile()) return next();

@@ -97,6 +97,26 @@ export function viewProjection(o: Orbit, aspect: number): Mat4 {
 }
 
 /**
+ * Maps the `size`×`size` device-pixel window centred on pixel (cx, cy) of a `width`×`height`
+ * drawing buffer (GL convention: origin bottom-left) onto the whole clip space, so drawing with
+ * `pickWindow × viewProjection` into a `size`×`size` framebuffer renders exactly that window,
+ * pixel for pixel (used for GPU picking).
+ */
+export function pickWindowMatrix(cx: number, cy: number, width: number, height: number, size: number): Mat4 {
+  const ncx = ((cx + 0.5) / width) * 2 - 1;
+  const ncy = ((cy + 0.5) / height) * 2 - 1;
+  const sx = width / size;
+  const sy = height / size;
+  // prettier-ignore
+  return new Float32Array([
+    sx, 0, 0, 0,
+    0, sy, 0, 0,
+    0, 0, 1, 0,
+    -ncx * sx, -ncy * sy, 0, 1,
+  ]);
+}
+
+/**
  * A point's position on screen in CSS pixels (origin top-left) and its depth in [-1, 1]
  * (smaller is nearer); null when it is behind the camera.
  */

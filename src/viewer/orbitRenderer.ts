@@ -7,7 +7,7 @@
  * on demand and scissored to a few pixels around the cursor, then reads those pixels back.
  */
 import createREGL from 'regl';
-import { multiply, type Mat4 } from './camera.ts';
+import { multiply, pickWindowMatrix, type Mat4 } from './camera.ts';
 
 export class WebGLUnavailableError extends Error {
   override name = 'WebGLUnavailableError';
@@ -287,17 +287,7 @@ void main() { gl_FragColor = vec4(0.42, 0.45, 0.52, 1.0); }`,
       if (cx < -r || cy < -r || cx > w + r || cy > h + r) return -1;
       // Render only the (2r+1)² pixels around the cursor: a pick matrix maps that window of the
       // screen onto a tiny framebuffer, so clearing, drawing and reading back stay cheap.
-      const ncx = ((cx + 0.5) / w) * 2 - 1;
-      const ncy = ((cy + 0.5) / h) * 2 - 1;
-      const sx = w / size;
-      const sy = h / size;
-      // prettier-ignore
-      const pickWindow = new Float32Array([
-        sx, 0, 0, 0,
-        0, sy, 0, 0,
-        0, 0, 1, 0,
-        -ncx * sx, -ncy * sy, 0, 1,
-      ]);
+      const pickWindow = pickWindowMatrix(cx, cy, w, h, size);
       if (pickSize.width !== size) {
         pickFbo.resize(size, size);
         pickSize.width = pickSize.height = size;

@@ -13,6 +13,7 @@ import {
   parseOrbit,
   parsePlane,
   perspective,
+  pickWindowMatrix,
   projectToScreen,
   rotate,
   viewProjection,
@@ -120,5 +121,26 @@ describe('orbit camera math', () => {
     expect(parsePlane(formatPlane(c).split(',').map(Number))).toEqual({ target: [0.1235, -0.5], distance: 0.2 });
     expect(parsePlane([0, 0, -1])).toBeNull();
     expect(parsePlane([0, 0])).toBeNull();
+  });
+  it('the pick window maps pixels around the cursor one to one onto the pick framebuffer', () => {
+    const W2 = 800;
+    const H2 = 600;
+    const size = 9;
+    const [cx, cy] = [300, 200];
+    const m = pickWindowMatrix(cx, cy, W2, H2, size);
+    // Centre of full-screen device pixel (px, py) in NDC, through the pick window, to pick-buffer pixels.
+    const toPick = (px: number, py: number) => {
+      const nx = ((px + 0.5) / W2) * 2 - 1;
+      const ny = ((py + 0.5) / H2) * 2 - 1;
+      const x = m[0] * nx + m[12];
+      const y = m[5] * ny + m[13];
+      return [((x + 1) / 2) * size - 0.5, ((y + 1) / 2) * size - 0.5];
+    };
+    const [a, b] = toPick(cx, cy);
+    near(a, 4);
+    near(b, 4);
+    const [c, d] = toPick(cx - 4, cy + 3);
+    near(c, 0);
+    near(d, 7);
   });
 });
