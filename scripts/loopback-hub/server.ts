@@ -39,6 +39,40 @@ export interface LoopbackHubOptions {
    * keeps a multi-GB first request from paying for it inside a timing measurement.
    */
   prehash?: boolean;
+  /**
+   * Test hook for failure injection: called once per request, before it is served; what it returns
+   * changes how that request is answered (see Fault). Return nothing to serve it normally.
+   */
+  faults?: (request: FaultRequest) => Fault | null | undefined | void;
+}
+
+export interface FaultRequest {
+  /** 0-based position of this request since the server started. */
+  index: number;
+  method: string;
+  /** Decoded pathname + search, as in the request log. */
+  path: string;
+  headers: http.IncomingHttpHeaders;
+}
+
+/** One way to answer a request wrongly, as networks, CDNs and proxies do. */
+export interface Fault {
+  /** Answer with this status (and `headers`, e.g. Retry-After) instead of serving the request. */
+  status?: number;
+  headers?: Record<string, string>;
+  /** Body bytes sent normally before `then` happens (default 0). */
+  afterBytes?: number;
+  /**
+   * reset: drop the connection (TCP RST); close: end it cleanly although Content-Length promised more
+   * (a truncated body); stall: send nothing more and keep the connection open.
+   */
+  then?: 'reset' | 'close' | 'stall';
+  /** Body offsets (counted from the first byte sent) whose bits are flipped: wrong bytes, right length. */
+  corruptAt?: number[];
+  /** Serve the file as though it were another version: this ETag (and X-Linked-Etag for LFS files). */
+  etag?: string;
+  /** Pause this long after every 16 kB of body: a slow server. */
+  chunkDelayMs?: number;
 }
 
 export interface RequestLogEntry {
@@ -93,6 +127,29 @@ interface Ctx {
   res: http.ServerResponse;
   entry: RequestLogEntry;
   head: boolean;
+  fault: Fault | null;
+}
+
+/** Carries out a fault's `then` on a response whose headers (and maybe some body) are out. */
+function breakResponse(res: http.ServerResponse, then: Fault['then']): void {
+  const socket = res.socket;
+  if (then === 'reset') {
+    // A moment first, so the client has read what was sent: a RST makes the kernel drop unread data.
+    setTimeout(() => {
+      if (socket && typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
+      else res.destroy();
+    }, 30);
+  } else if (then === 'close') {
+    socket?.end();
+  }
+  // stall: nothing; the socket stays open until the client gives up or the server closes.
+}
+
+function flipBytes(buf: Buffer, offsets: number[] | undefined, sentBefore: number): Buffer {
+  if (!offsets?.some((at) => at >= sentBefore && at < sentBefore + buf.length)) return buf;
+  const copy = Buffer.from(buf);
+  for (const at of offsets) if (at >= sentBefore && at < sentBefore + copy.length) copy[at - sentBefore]! ^= 0xff;
+  return copy;
 }
 
 const LFS_EXTENSIONS = ['.safetensors', '.parquet', '.bin', '.model', '.gguf', '.onnx'];
@@ -311,6 +368,16 @@ export async function startLoopbackHub(options: LoopbackHubOptions): Promise<Loo
       ctx.res.end();
       return;
     }
+    const fault = ctx.fault;
+    body = flipBytes(body, fault?.corruptAt, 0);
+    if (fault?.then && (fault.afterBytes ?? 0) < body.length) {
+      const part = body.subarray(0, fault.afterBytes ?? 0);
+      ctx.entry.bodyBytes += part.length;
+      ctx.res.flushHeaders();
+      if (part.length) ctx.res.write(part, () => breakResponse(ctx.res, fault.then));
+      else setImmediate(() => breakResponse(ctx.res, fault.then));
+      return;
+    }
     ctx.entry.bodyBytes += body.length;
     ctx.res.end(body);
   }
@@ -333,6 +400,11 @@ export async function startLoopbackHub(options: LoopbackHubOptions): Promise<Loo
     extra: Record<string, string | number>,
   ): Promise<void> {
     const size = st.size;
+    const fault = ctx.fault;
+    if (fault?.etag) {
+      etag = `"${fault.etag}"`;
+      if ('X-Linked-Etag' in extra) extra = { ...extra, 'X-Linked-Etag': etag };
+    }
     const base: Record<string, string | number> = {
       'Accept-Ranges': 'bytes',
       'Content-Type': 'application/octet-stream',
@@ -345,7 +417,9 @@ export async function startLoopbackHub(options: LoopbackHubOptions): Promise<Loo
       ctx.res.end();
       return;
     }
-    const range = parseRange(ctx.req.headers.range, size);
+    // RFC 9110 13.1.5: a Range whose If-Range validator is stale gets the whole (new) representation.
+    const ifRange = ctx.req.headers['if-range'];
+    const range = parseRange(ifRange !== undefined && String(ifRange).trim() !== etag ? undefined : ctx.req.headers.range, size);
     if (range.kind === 'unsatisfiable') {
       sendBody(ctx, 416, { ...base, 'Content-Range': `bytes */${size}` }, Buffer.alloc(0));
       return;
@@ -365,14 +439,49 @@ export async function startLoopbackHub(options: LoopbackHubOptions): Promise<Loo
     }
     await new Promise<void>((resolve) => {
       const { res, entry } = ctx;
-      const stream = fs.createReadStream(abs, { start, end, highWaterMark: 1 << 20 });
+      const limit = fault?.then ? (fault.afterBytes ?? 0) : Infinity;
+      const stream = fs.createReadStream(abs, { start, end, highWaterMark: fault?.chunkDelayMs ? 16 * 1024 : 1 << 20 });
+      let sent = 0;
+      let waitingDrain = false;
+      let waitingDelay = false;
+      const resume = () => {
+        if (!waitingDrain && !waitingDelay && !res.destroyed) stream.resume();
+      };
+      if (limit === 0) {
+        stream.destroy();
+        res.flushHeaders();
+        setImmediate(() => breakResponse(res, fault!.then));
+      }
       stream.on('data', (chunk) => {
         if (res.destroyed) return;
-        const buf = chunk as Buffer;
+        let buf = flipBytes(chunk as Buffer, fault?.corruptAt, sent);
+        if (sent + buf.length >= limit) {
+          buf = buf.subarray(0, limit - sent);
+          sent += buf.length;
+          entry.bodyBytes += buf.length;
+          stream.destroy();
+          res.write(buf, () => breakResponse(res, fault!.then));
+          return;
+        }
+        sent += buf.length;
         entry.bodyBytes += buf.length;
-        if (!res.write(buf)) stream.pause();
+        if (!res.write(buf)) {
+          waitingDrain = true;
+          stream.pause();
+        }
+        if (fault?.chunkDelayMs) {
+          waitingDelay = true;
+          stream.pause();
+          setTimeout(() => {
+            waitingDelay = false;
+            resume();
+          }, fault.chunkDelayMs);
+        }
       });
-      res.on('drain', () => stream.resume());
+      res.on('drain', () => {
+        waitingDrain = false;
+        resume();
+      });
       stream.on('end', () => {
         res.end();
         resolve();
@@ -665,6 +774,7 @@ export async function startLoopbackHub(options: LoopbackHubOptions): Promise<Loo
     await Promise.all(all);
   }
 
+  let requestIndex = 0;
   const server = http.createServer({ keepAlive: true }, (req, res) => {
     const rawUrl = req.url ?? '/';
     const q = rawUrl.indexOf('?');
@@ -678,7 +788,12 @@ export async function startLoopbackHub(options: LoopbackHubOptions): Promise<Loo
     };
     // Logged before the response so a client that has read the whole body always finds its entry.
     requests.push(entry);
-    const ctx: Ctx = { req, res, entry, head: req.method === 'HEAD' };
+    const fault = options.faults?.({ index: requestIndex++, method: entry.method, path: entry.path, headers: req.headers }) || null;
+    const ctx: Ctx = { req, res, entry, head: req.method === 'HEAD', fault };
+    if (fault?.status) {
+      sendJson(ctx, fault.status, { error: `injected fault: HTTP ${fault.status}` }, fault.headers ?? {});
+      return;
+    }
     route(ctx).catch((err: unknown) => {
       if (!res.headersSent) sendError(ctx, 500, null, `Internal error: ${String(err)}`);
       else res.destroy();

@@ -16,11 +16,21 @@ export class ExhibitFormatError extends Error {
   override name = 'ExhibitFormatError';
 }
 
+const fail = (what: string): never => {
+  throw new ExhibitFormatError(`Exhibit file is damaged: ${what}.`);
+};
+
 export function readExhibit(buffer: ArrayBuffer | Uint8Array): ExhibitPoints {
-  const bytes = buffer instanceof Uint8Array ? buffer : new Uint8Array(buffer);
-  const fail = (what: string): never => {
-    throw new ExhibitFormatError(`Exhibit file is damaged: ${what}.`);
-  };
+  try {
+    return decode(buffer instanceof Uint8Array ? buffer : new Uint8Array(buffer));
+  } catch (error) {
+    if (error instanceof ExhibitFormatError) throw error;
+    // The promise is "only ExhibitFormatError", whatever the bytes (even an allocation they make fail).
+    return fail(`it could not be decoded (${(error as Error)?.message ?? error})`);
+  }
+}
+
+function decode(bytes: Uint8Array): ExhibitPoints {
   if (bytes.length < EXHIBIT_HEADER_BYTES + 4) fail(`only ${bytes.length} bytes, shorter than a header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = String.fromCharCode(bytes[0], bytes[1], bytes[2], bytes[3]);
@@ -40,6 +50,9 @@ export function readExhibit(buffer: ArrayBuffer | Uint8Array): ExhibitPoints {
 
   const min: [number, number, number] = [view.getFloat32(12, true), view.getFloat32(16, true), view.getFloat32(20, true)];
   const max: [number, number, number] = [view.getFloat32(24, true), view.getFloat32(28, true), view.getFloat32(32, true)];
+  for (let a = 0; a < 3; a++) {
+    if (!Number.isFinite(min[a]) || !Number.isFinite(max[a]) || min[a] > max[a]) fail(`the bounding box [${min[a]}, ${max[a]}] is not a range`);
+  }
   const positions = new Float32Array(count * 3);
   let offset = EXHIBIT_HEADER_BYTES;
   for (let i = 0; i < count * 3; i++) {
@@ -84,7 +97,9 @@ export function readExhibit(buffer: ArrayBuffer | Uint8Array): ExhibitPoints {
     id = i === 0 ? delta : id + delta;
     if (id > 0xffffffff) fail('a token id is out of range');
     ids[i] = id;
-    counts[i] = readVarint();
+    const n = readVarint();
+    if (n > 0xffffffff) fail(`a count is out of range at point ${i}`);
+    counts[i] = n;
     texts[i] = readString();
     pieces[i] = flags[i] & TokenFlag.explicitPiece ? readString() : pieceFromText(texts[i]);
   }

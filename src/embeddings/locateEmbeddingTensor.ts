@@ -1,7 +1,7 @@
 /** Finds the input-embedding tensor of a model by reading only safetensors headers. */
 import { TokenscapeError } from '../errors.ts';
 import type { RepoFiles } from '../sources/repoFiles.ts';
-import { parseSafetensorsHeader, readHeaderLength, type SafetensorsTensor } from './safetensorsHeader.ts';
+import { parseSafetensorsHeader, readHeaderLength, type SafetensorsHeader, type SafetensorsTensor } from './safetensorsHeader.ts';
 
 /** Input-embedding names across architectures, most common first. */
 export const EMBEDDING_TENSOR_NAMES = [
@@ -42,6 +42,10 @@ async function weightFiles(files: RepoFiles): Promise<{ candidates: string[]; we
       throw new TokenscapeError(`model.safetensors.index.json of ${files.label} has no weight_map.`, { file: path });
     }
     const weightMap = new Map(Object.entries(index.weight_map));
+    const badEntry = [...weightMap].find(([, shard]) => typeof shard !== 'string' || shard === '' || shard.split('/').includes('..'));
+    if (badEntry) {
+      throw new TokenscapeError(`model.safetensors.index.json of ${files.label} maps "${badEntry[0]}" to ${JSON.stringify(badEntry[1])}, which is not a file name.`, { file: path, field: badEntry[0] });
+    }
     return { candidates: [...new Set(weightMap.values())], weightMap };
   }
   if (files.has('model.safetensors')) return { candidates: ['model.safetensors'], weightMap: null };
@@ -53,10 +57,34 @@ async function weightFiles(files: RepoFiles): Promise<{ candidates: string[]; we
   });
 }
 
-async function readHeader(files: RepoFiles, file: string) {
+/** Headers are read in pieces of this size, so memory follows what the file really holds, not what it claims. */
+const HEADER_PIECE = 4 * 1024 * 1024;
+
+async function readHeader(files: RepoFiles, file: string): Promise<SafetensorsHeader> {
   const label = files.describe(file);
   const length = readHeaderLength(await files.readRange(file, 0, 8), label);
-  return parseSafetensorsHeader(await files.readRange(file, 8, 8 + length), label, null);
+  const pieces: Uint8Array[] = [];
+  for (let at = 8; at < 8 + length; at += HEADER_PIECE) pieces.push(await files.readRange(file, at, Math.min(8 + length, at + HEADER_PIECE)));
+  return parseSafetensorsHeader(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces), label, null);
+}
+
+/**
+ * Reads the tensor's last byte: a truncated download, or a header whose offsets or dtype promise more data
+ * than the file has, fails here with the tensor named, not later as a short copy.
+ */
+async function checkTensorInFile(files: RepoFiles, file: string, t: SafetensorsTensor): Promise<void> {
+  if (t.end <= t.begin) return;
+  try {
+    await files.readRange(file, t.end - 1, t.end);
+  } catch (error) {
+    if (error instanceof TokenscapeError && /ends at byte|ends before byte|HTTP 416/.test(error.message)) {
+      throw new TokenscapeError(
+        `${files.describe(file)}: tensor "${t.name}" (${t.dtype} ${JSON.stringify(t.shape)}) ends at byte ${t.end}, past the end of the file.`,
+        { file: files.describe(file), field: t.name, hint: 'The file is truncated or its header is wrong; download it again.' },
+      );
+    }
+    throw error;
+  }
 }
 
 function pickEmbedding(names: Iterable<string>): string[] {
@@ -75,6 +103,12 @@ export async function locateEmbeddingTensor(files: RepoFiles, vocabSize: number,
   // With an index, read only the shard(s) that the known names point to.
   const order = weightMap ? [...new Set(pickEmbedding(weightMap.keys()).map((n) => weightMap.get(n)!))] : candidates;
   for (const file of order) {
+    if (!files.has(file)) {
+      throw new TokenscapeError(`${files.label}: model.safetensors.index.json names the shard ${file}, which is not there.`, {
+        file: files.describe('model.safetensors.index.json'),
+        hint: 'The model is incomplete (a shard missing from the folder or the repository).',
+      });
+    }
     const header = await readHeader(files, file);
     for (const name of pickEmbedding(header.tensors.keys())) {
       const t = header.tensors.get(name)!;
@@ -88,10 +122,18 @@ export async function locateEmbeddingTensor(files: RepoFiles, vocabSize: number,
           field: name,
         });
       }
+      if (t.shape[1] === 0) {
+        throw new TokenscapeError(`The embedding tensor ${name} of ${files.label} has shape ${JSON.stringify(t.shape)}: no dimensions to project.`, {
+          file: files.describe(file),
+          field: name,
+        });
+      }
+      await checkTensorInFile(files, file, t);
       return { ...t, file };
     }
   }
   throw new TokenscapeError(`No input-embedding tensor found in ${files.label}.`, {
+    ...(order.length === 1 ? { file: files.describe(order[0]) } : {}),
     hint: rejected.length
       ? `Candidates did not match the vocabulary (${vocabSize} tokens${configVocabSize ? `, config vocab_size ${configVocabSize}` : ''}): ${rejected.join(', ')}.`
       : `Looked for ${EMBEDDING_TENSOR_NAMES.slice(0, 4).join(', ')}, … in ${order.join(', ') || 'no safetensors file'}.`,

@@ -33,14 +33,21 @@ export function readHeaderLength(prefix: Uint8Array, file: string): number {
   return Number(n);
 }
 
-/** Parses and checks a safetensors header; fileSize lets us reject offsets outside the file. */
+/**
+ * Parses and checks a safetensors header; fileSize lets us reject offsets outside the file. Sizes are
+ * computed exactly (BigInt), so a header claiming an exabyte tensor is an error here, before anything is
+ * allocated or requested for it.
+ */
 export function parseSafetensorsHeader(headerBytes: Uint8Array, file: string, fileSize: number | null): SafetensorsHeader {
   const dataStart = 8 + headerBytes.length;
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
   } catch (error) {
-    throw new TokenscapeError(`${file} has a safetensors header that is not valid JSON (${(error as Error).message}).`, { file });
+    throw new TokenscapeError(`${file} has a safetensors header that is not valid JSON (${(error as Error).message}).`, {
+      file,
+      hint: 'The file is damaged or not a safetensors file; download it again.',
+    });
   }
   if (!json || typeof json !== 'object' || Array.isArray(json)) {
     throw new TokenscapeError(`${file} has a safetensors header that is not a JSON object.`, { file });
@@ -50,22 +57,36 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array, file: string, fi
     if (name === '__metadata__') continue;
     const t = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const bad = (why: string) => new TokenscapeError(`${file}: tensor "${name}" ${why}.`, { file, field: name });
-    if (typeof t?.dtype !== 'string') throw bad('has no dtype');
-    if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw bad('has an invalid shape');
+    if (!t || typeof t !== 'object' || Array.isArray(t)) throw bad('is not described by an object');
+    if (typeof t.dtype !== 'string') throw bad('has no dtype');
+    if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw bad(`has an invalid shape ${JSON.stringify(t.shape)}`);
     if (!Array.isArray(t.data_offsets) || t.data_offsets.length !== 2 || !t.data_offsets.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw bad('has invalid data_offsets');
+      throw bad(`has invalid data_offsets ${JSON.stringify(t.data_offsets)}`);
     }
     const [b, e] = t.data_offsets as number[];
     if (e < b) throw bad(`has data_offsets [${b}, ${e}] that end before they begin`);
     const elementBytes = DTYPE_BYTES[t.dtype];
-    const elements = (t.shape as number[]).reduce((a, d) => a * d, 1);
-    if (elementBytes !== undefined && elements * elementBytes !== e - b) {
-      throw bad(`is ${t.dtype} ${JSON.stringify(t.shape)} (${elements * elementBytes} bytes) but its data_offsets span ${e - b} bytes`);
+    if (elementBytes !== undefined) {
+      const bytes = (t.shape as number[]).reduce((a, d) => a * BigInt(d), 1n) * BigInt(elementBytes);
+      if (bytes !== BigInt(e - b)) {
+        throw bad(`is ${t.dtype} ${JSON.stringify(t.shape)} (${bytes} bytes) but its data_offsets span ${e - b} bytes`);
+      }
     }
     if (fileSize !== null && dataStart + e > fileSize) {
       throw bad(`has data_offsets [${b}, ${e}] past the end of the file (${fileSize} bytes)`);
     }
     tensors.set(name, { name, dtype: t.dtype, shape: t.shape as number[], begin: dataStart + b, end: dataStart + e });
+  }
+  // Overlapping tensors would make one tensor's bytes another's; the format forbids it.
+  const spans = [...tensors.values()].filter((t) => t.end > t.begin).sort((x, y) => x.begin - y.begin);
+  for (let i = 1; i < spans.length; i++) {
+    const [a, b] = [spans[i - 1], spans[i]];
+    if (b.begin < a.end) {
+      throw new TokenscapeError(
+        `${file}: tensors "${a.name}" [${a.begin - dataStart}, ${a.end - dataStart}] and "${b.name}" [${b.begin - dataStart}, ${b.end - dataStart}] overlap.`,
+        { file, field: b.name, hint: 'The file is damaged or was written by a broken tool.' },
+      );
+    }
   }
   return { dataStart, tensors };
 }

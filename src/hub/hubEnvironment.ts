@@ -1,6 +1,28 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { TokenscapeError } from '../errors.ts';
+
+/** How hard downloads try before giving up. */
+export interface NetworkSettings {
+  /** Further tries of a request or transfer that fails without making progress. */
+  retries: number;
+  /** Backoff before the first retry; it doubles on each further one, with random jitter. */
+  retryDelayMs: number;
+  maxRetryDelayMs: number;
+  /** A server's Retry-After is honoured up to this long. */
+  maxRetryAfterMs: number;
+  /** No byte for this long and the request is aborted and resumed. */
+  stallTimeoutMs: number;
+}
+
+export const DEFAULT_NETWORK: NetworkSettings = {
+  retries: 5,
+  retryDelayMs: 500,
+  maxRetryDelayMs: 30_000,
+  maxRetryAfterMs: 60_000,
+  stallTimeoutMs: 30_000,
+};
 
 /** Where the Hub is and how to talk to it, read from the same variables Python's huggingface_hub reads. */
 export interface HubEnvironment {
@@ -16,6 +38,22 @@ export interface HubEnvironment {
    * for air-gapped builds (and the tests' loopback server).
    */
   urlMirror: string | null;
+  /** Overrides of DEFAULT_NETWORK (TOKENSCAPE_STALL_TIMEOUT_MS, TOKENSCAPE_RETRIES, TOKENSCAPE_RETRY_DELAY_MS). */
+  network?: Partial<NetworkSettings>;
+}
+
+export function networkSettings(env: Pick<HubEnvironment, 'network'>): NetworkSettings {
+  return { ...DEFAULT_NETWORK, ...env.network };
+}
+
+function numberVariable(env: NodeJS.ProcessEnv, name: string, min: number): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min) {
+    throw new TokenscapeError(`${name}=${raw} is not a number ≥ ${min}.`, { hint: `Unset ${name} to use the default.` });
+  }
+  return value;
 }
 
 const truthy = (v: string | undefined) => v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.toLowerCase());
@@ -35,5 +73,12 @@ export function hubEnvironment(env: NodeJS.ProcessEnv = process.env): HubEnviron
     cacheDir,
     offline: truthy(env.HF_HUB_OFFLINE) || truthy(env.TRANSFORMERS_OFFLINE),
     urlMirror: env.TOKENSCAPE_URL_MIRROR ? env.TOKENSCAPE_URL_MIRROR.replace(/\/+$/, '') : null,
+    network: Object.fromEntries(
+      Object.entries({
+        stallTimeoutMs: numberVariable(env, 'TOKENSCAPE_STALL_TIMEOUT_MS', 1),
+        retries: numberVariable(env, 'TOKENSCAPE_RETRIES', 0),
+        retryDelayMs: numberVariable(env, 'TOKENSCAPE_RETRY_DELAY_MS', 0),
+      }).filter(([, v]) => v !== undefined),
+    ) as Partial<NetworkSettings>,
   };
 }

@@ -7,12 +7,11 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, open, readdir, readlink, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
-import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { datasetInfo, fileDownloadInfo, HubApiError, modelInfo } from '@huggingface/hub';
 import { TokenscapeError } from '../errors.ts';
 import { startProgress } from './downloadProgress.ts';
-import type { HubEnvironment } from './hubEnvironment.ts';
+import { networkSettings, type HubEnvironment, type NetworkSettings } from './hubEnvironment.ts';
 import {
   COMMIT_SHA,
   blobPath,
@@ -24,7 +23,8 @@ import {
   writeCachedRef,
   type RepoType,
 } from './hubCacheLayout.ts';
-import { createRetryingFetch } from './retryingFetch.ts';
+import { createRetryingFetch, describeNetworkError, NetworkError } from './retryingFetch.ts';
+import { HttpStatusError, memorySink, RangeNotSupportedError, transfer, TransferError, type TransferSink } from './transfer.ts';
 
 export interface RemoteFileInfo {
   size: number;
@@ -45,7 +45,11 @@ export class HubRepo {
     readonly files: string[],
     private readonly fetchImpl: typeof fetch,
     private readonly lastErrorCode: () => string | null,
-  ) {}
+  ) {
+    this.network = networkSettings(env);
+  }
+
+  private readonly network: NetworkSettings;
 
   get folder(): string {
     return repoCacheFolder(this.env.cacheDir, this.type, this.id);
@@ -59,6 +63,9 @@ export class HubRepo {
   static async open(env: HubEnvironment, type: RepoType, id: string, revision = 'main'): Promise<HubRepo> {
     let errorCode: string | null = null;
     const fetchImpl = createRetryingFetch({
+      ...networkSettings(env),
+      // API answers are small: reading them inside the retry loop makes a body cut short a retry, not an error.
+      bufferBodies: true,
       onResponse: (_url, response) => {
         errorCode = response.ok ? null : response.headers.get('x-error-code');
       },
@@ -135,7 +142,11 @@ export class HubRepo {
     return info;
   }
 
-  /** Downloads a whole file into the hub cache (if not there yet) and returns its path. */
+  /**
+   * Downloads a whole file into the hub cache (if not there yet) and returns its path. The blob is written
+   * as `<etag>.incomplete` and renamed only once its size and hash match the Hub's, so a wrong or partial
+   * file never enters the cache. A hash mismatch (a proxy that corrupts bytes) is downloaded again.
+   */
   async fetchFile(path: string): Promise<string> {
     const cached = this.cachedFile(path);
     if (cached) return cached;
@@ -144,9 +155,17 @@ export class HubRepo {
     if (!existsSync(blob)) {
       await mkdir(dirname(blob), { recursive: true });
       const incomplete = `${blob}.incomplete`;
-      await rm(incomplete, { force: true });
-      await this.streamRange(path, 0, info.size, incomplete, `${this.label}/${path}`);
-      await verifyDownloadedFile(incomplete, info, `${this.label}/${path}`);
+      const label = `${this.label}/${path}`;
+      for (let round = 0; ; round++) {
+        await rm(incomplete, { force: true });
+        await this.streamRange(path, 0, info.size, incomplete, label);
+        try {
+          await verifyDownloadedFile(incomplete, info, label);
+          break;
+        } catch (error) {
+          if (round >= VERIFY_ROUNDS - 1) throw error;
+        }
+      }
       await rename(incomplete, blob);
     }
     return linkSnapshot(this.folder, this.commit, path, info.etag);
@@ -156,8 +175,9 @@ export class HubRepo {
   async readRange(path: string, start: number, end: number): Promise<Uint8Array> {
     const cached = this.cachedFile(path);
     if (cached) return readLocalRange(cached, start, end);
-    const response = await this.requestRange(path, start, end);
-    const bytes = new Uint8Array(await response.arrayBuffer());
+    const sink = memorySink();
+    await this.transfer(path, start, end, sink);
+    const bytes = sink.bytes();
     if (bytes.length !== end - start) {
       throw new TokenscapeError(
         `Asked ${this.env.endpoint} for bytes ${start}-${end - 1} of ${this.label}/${path} and got ${bytes.length} bytes.`,
@@ -169,7 +189,8 @@ export class HubRepo {
 
   /**
    * Streams bytes [start, end) of a file into `dest` (callers write to a temp name and rename).
-   * A broken transfer resumes with a new Range request from where it stopped.
+   * A broken, stalled or cut-short transfer resumes with a new Range request from where it stopped;
+   * the result is checked to be exactly end - start bytes.
    */
   async streamRange(path: string, start: number, end: number, dest: string, label: string): Promise<void> {
     await rm(dest, { force: true });
@@ -178,60 +199,71 @@ export class HubRepo {
       await pipeline(createReadStream(cached, { start, end: end - 1 }), createWriteStream(dest));
       return;
     }
-    const total = end - start;
-    const progress = startProgress(label, total);
-    let written = 0;
-    for (let attempt = 0; written < total; attempt++) {
-      try {
-        const response = await this.requestRange(path, start + written, end);
-        if (!response.body) throw new Error('the response has no body');
-        const counter = new Transform({
-          transform(chunk: Buffer, _encoding, callback) {
-            written += chunk.length;
-            if (written > total) return callback(new Error(`the server sent more than the ${total} bytes asked for`));
-            progress.update(chunk.length);
-            callback(null, chunk);
-          },
-        });
-        await pipeline(Readable.fromWeb(response.body as never), counter, createWriteStream(dest, { flags: 'a' }));
-        if (written < total) throw new Error(`the transfer stopped after ${written} of ${total} bytes`);
-      } catch (error) {
-        if (error instanceof TokenscapeError || attempt >= 5) {
-          throw describeHubError(error, this.env, this.type, this.id, this.revision, this.lastErrorCode());
+    const progress = startProgress(label, end - start);
+    const handle = await open(dest, 'w');
+    let position = 0;
+    const sink: TransferSink = {
+      async write(chunk) {
+        let done = 0;
+        while (done < chunk.length) {
+          const { bytesWritten } = await handle.write(chunk, done, chunk.length - done, position + done);
+          done += bytesWritten;
         }
-        await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
-      }
+        position += chunk.length;
+      },
+      async reset() {
+        await handle.truncate(0);
+        position = 0;
+      },
+    };
+    try {
+      await this.transfer(path, start, end, sink, (n) => progress.update(n));
+    } catch (error) {
+      await handle.close();
+      await rm(dest, { force: true });
+      throw error;
+    }
+    await handle.close();
+    const size = (await stat(dest)).size;
+    if (size !== end - start) {
+      await rm(dest, { force: true });
+      throw new TokenscapeError(`Download of bytes ${start}-${end - 1} of ${label} has ${size} bytes, expected ${end - start}.`, {
+        hint: 'Run the build again.',
+      });
     }
     progress.done();
   }
 
-  /** GET with a Range header; anything but 206 with exactly that range is an error (a 200 would be the whole file). */
-  private async requestRange(path: string, start: number, end: number): Promise<Response> {
+  /** Runs one resumable range transfer, turning its failures into errors a user can act on. */
+  private async transfer(path: string, start: number, end: number, sink: TransferSink, onBytes?: (n: number) => void): Promise<void> {
     this.requireOnline(path);
-    const headers: Record<string, string> = { Range: `bytes=${start}-${end - 1}` };
+    const headers: Record<string, string> = {};
     if (this.env.token) headers.Authorization = `Bearer ${this.env.token}`;
-    let response: Response;
+    // When the file's identity is known, every answer is checked against it (X-Linked-Etag, total size).
+    const info = this.infoCache.get(path);
     try {
-      response = await this.fetchImpl(this.resolveUrl(path), { headers });
+      await transfer(
+        { url: this.resolveUrl(path), headers, start, end, expectedEtag: info?.etag ?? null, expectedSize: info?.size ?? null, settings: this.network, onBytes },
+        sink,
+      );
     } catch (error) {
+      const what = `bytes ${start}-${end - 1} of ${this.label}/${path}`;
+      if (error instanceof HttpStatusError) {
+        const apiError = new HubApiError(error.url, error.status, undefined, `HTTP ${error.status}`);
+        throw describeHubError(apiError, this.env, this.type, this.id, this.revision, error.errorCode);
+      }
+      if (error instanceof RangeNotSupportedError) {
+        throw new TokenscapeError(`${this.env.endpoint} ignored the Range request for ${this.label}/${path} (HTTP 200).`, {
+          hint: 'Tokenscape reads only the embedding bytes and needs a server that supports HTTP Range.',
+        });
+      }
+      if (error instanceof TransferError) {
+        throw new TokenscapeError(`Could not download ${what} from ${this.env.endpoint}: ${error.message}.`, {
+          hint: 'The connection kept failing. Nothing partial was kept; run the build again (set HF_HUB_OFFLINE=1 to build from the cache alone).',
+        });
+      }
       throw describeHubError(error, this.env, this.type, this.id, this.revision, null);
     }
-    if (response.status === 206) {
-      const range = response.headers.get('content-range');
-      if (!range || !range.startsWith(`bytes ${start}-${end - 1}/`)) {
-        await response.body?.cancel();
-        throw new TokenscapeError(`${this.env.endpoint} answered the range ${start}-${end - 1} of ${this.label}/${path} with "${range}".`);
-      }
-      return response;
-    }
-    await response.body?.cancel();
-    if (response.ok) {
-      throw new TokenscapeError(`${this.env.endpoint} ignored the Range request for ${this.label}/${path} (HTTP ${response.status}).`, {
-        hint: 'Tokenscape reads only the embedding bytes and needs a server that supports HTTP Range.',
-      });
-    }
-    const apiError = new HubApiError(response.url, response.status, undefined, `HTTP ${response.status}`);
-    throw describeHubError(apiError, this.env, this.type, this.id, this.revision, response.headers.get('x-error-code'));
   }
 
   private resolveUrl(path: string): string {
@@ -277,20 +309,35 @@ async function readLocalRange(file: string, start: number, end: number): Promise
   }
 }
 
-/** A wrong or partial file never enters the cache: size always, sha256 when the etag is one. */
+/** How often a whole file whose hash does not match is downloaded before giving up. */
+const VERIFY_ROUNDS = 3;
+
+async function hashFile(file: string, algorithm: string, prefix?: string): Promise<string> {
+  const hash = createHash(algorithm);
+  if (prefix !== undefined) hash.update(prefix);
+  await pipeline(createReadStream(file), hash);
+  return hash.digest('hex');
+}
+
+/**
+ * A wrong or partial file never enters the cache: size always, and the content against the etag, which is
+ * the sha256 for LFS files and the git blob sha1 (`sha1("blob <size>\0" + content)`) for the others.
+ */
 async function verifyDownloadedFile(file: string, info: RemoteFileInfo, label: string): Promise<void> {
   const size = (await stat(file)).size;
-  if (size !== info.size) {
+  const reject = async (message: string) => {
     await rm(file, { force: true });
-    throw new TokenscapeError(`Download of ${label} has ${size} bytes, the Hub says ${info.size}.`, { hint: 'Run the build again.' });
-  }
+    throw new TokenscapeError(message, { hint: 'It was not kept. Run the build again; if it persists, a proxy between you and the Hub is altering downloads.' });
+  };
+  if (size !== info.size) await reject(`Download of ${label} has ${size} bytes, the Hub says ${info.size}.`);
   if (/^[0-9a-f]{64}$/.test(info.etag)) {
-    const hash = createHash('sha256');
-    await pipeline(createReadStream(file), hash);
-    const digest = hash.digest('hex');
-    if (digest !== info.etag) {
-      await rm(file, { force: true });
-      throw new TokenscapeError(`Download of ${label} is corrupted: sha256 ${digest}, expected ${info.etag}.`, { hint: 'Run the build again.' });
+    const digest = await hashFile(file, 'sha256');
+    if (digest !== info.etag) await reject(`Download of ${label} is corrupted: sha256 ${digest}, expected ${info.etag}.`);
+  } else if (/^[0-9a-f]{40}$/.test(info.etag)) {
+    const blobSha = await hashFile(file, 'sha1', `blob ${size}\0`);
+    // Some mirrors give the plain sha1 of the content instead of git's; that identifies it just as well.
+    if (blobSha !== info.etag && (await hashFile(file, 'sha1')) !== info.etag) {
+      await reject(`Download of ${label} is corrupted: git blob sha1 ${blobSha}, expected ${info.etag}.`);
     }
   }
 }
@@ -324,10 +371,19 @@ export function describeHubError(
         hint: `Check the id (it is case-sensitive); a private repository also needs HF_TOKEN.`,
       });
     }
+    if (status === 429 || status >= 500) {
+      return new TokenscapeError(`The Hub answered HTTP ${status} for ${what}, also on every retry: ${error.message}`, {
+        hint: status === 429
+          ? 'The Hub is rate-limiting this address; wait a few minutes (a token via HF_TOKEN gets a higher limit) and run the build again.'
+          : 'The Hub or HF_ENDPOINT is having trouble; run the build again later. What was downloaded and verified is kept.',
+      });
+    }
     return new TokenscapeError(`The Hub answered HTTP ${status} for ${what}: ${error.message}`);
   }
-  const message = error instanceof Error ? `${error.message}${error.cause instanceof Error ? ` (${error.cause.message})` : ''}` : String(error);
+  const message = describeNetworkError(error);
   return new TokenscapeError(`Could not reach ${env.endpoint} for ${what}: ${message}`, {
-    hint: 'Check the network or HF_ENDPOINT; set HF_HUB_OFFLINE=1 to build from the hub cache only.',
+    hint: error instanceof NetworkError
+      ? 'Check the network or HF_ENDPOINT (the request was retried with backoff); set HF_HUB_OFFLINE=1 to build from the hub cache only.'
+      : 'Check the network or HF_ENDPOINT; set HF_HUB_OFFLINE=1 to build from the hub cache only.',
   });
 }
