@@ -82,8 +82,8 @@ export class EmbeddingFile {
   }
 
   nonFiniteError(bad: number, of: number): TokenscapeError {
+    // The message names the model's file; the cached slice's path would mean nothing to the user.
     return new TokenscapeError(`${bad} of ${of} embedding rows of ${this.describe} contain NaN or Infinity.`, {
-      file: this.path,
       hint: 'The weights are damaged or overflowed when saved; use another revision of the model.',
     });
   }

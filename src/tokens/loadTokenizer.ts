@@ -28,6 +28,23 @@ export interface ModelTokenizer {
   lineEncoder?(): LineEncoder;
 }
 
+async function readJsonObject(files: RepoFiles, name: string): Promise<Record<string, unknown>> {
+  const path = await files.localPath(name);
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new TokenscapeError(`${name} of ${files.label} is not valid JSON (${(error as Error).message}).`, {
+      file: files.describe(name),
+      hint: 'The file is damaged or incomplete; download it again or fix the model folder.',
+    });
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TokenscapeError(`${name} of ${files.label} is not a JSON object.`, { file: files.describe(name) });
+  }
+  return value as Record<string, unknown>;
+}
+
 export async function loadTokenizer(files: RepoFiles): Promise<ModelTokenizer> {
   for (const name of TOKENIZER_FILES) {
     if (!files.has(name)) {
@@ -36,9 +53,12 @@ export async function loadTokenizer(files: RepoFiles): Promise<ModelTokenizer> {
       });
     }
   }
+  // Parse every file ourselves first, so a broken one is named instead of surfacing as the library's error.
+  const parsed = new Map<string, Record<string, unknown>>();
+  for (const name of [...TOKENIZER_FILES, ...OPTIONAL_TOKENIZER_FILES]) {
+    if (files.has(name)) parsed.set(name, await readJsonObject(files, name));
+  }
   const tokenizerPath = await files.localPath('tokenizer.json');
-  await files.localPath('tokenizer_config.json');
-  for (const name of OPTIONAL_TOKENIZER_FILES) if (files.has(name)) await files.localPath(name);
 
   transformersEnv.allowRemoteModels = false;
   let tokenizer: Awaited<ReturnType<typeof AutoTokenizer.from_pretrained>>;
@@ -58,12 +78,12 @@ export async function loadTokenizer(files: RepoFiles): Promise<ModelTokenizer> {
   for (const [piece, id] of vocab) pieces[id] = piece;
 
   const specialIds = new Set<number>(tokenizer.all_special_ids as number[]);
-  const json = JSON.parse(await readFile(tokenizerPath, 'utf8')) as { added_tokens?: { id: number; special?: boolean }[] };
-  for (const added of json.added_tokens ?? []) if (added.special) specialIds.add(added.id);
+  const json = parsed.get('tokenizer.json') as { added_tokens?: { id: number; special?: boolean }[] };
+  for (const added of Array.isArray(json.added_tokens) ? json.added_tokens : []) if (added?.special) specialIds.add(added.id);
 
   let configVocabSize: number | null = null;
-  if (files.has('config.json')) {
-    const config = JSON.parse(await readFile(await files.localPath('config.json'), 'utf8')) as Record<string, unknown>;
+  const config = parsed.get('config.json');
+  if (config) {
     const textConfig = (config.text_config ?? {}) as Record<string, unknown>;
     const v = config.vocab_size ?? textConfig.vocab_size;
     if (typeof v === 'number' && Number.isInteger(v) && v > 0) configVocabSize = v;
