@@ -1,5 +1,5 @@
 /** Everything about one model that several exhibits share: its files, tokenizer and embedding bytes. */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelRef } from '../config/types.ts';
 import { EmbeddingFile } from '../embeddings/embeddingFile.ts';
@@ -9,7 +9,7 @@ import type { HubEnvironment } from '../hub/hubEnvironment.ts';
 import { HubRepo } from '../hub/hubRepo.ts';
 import { hubRepoFiles, localFolderFiles, type RepoFiles } from '../sources/repoFiles.ts';
 import { loadTokenizer, type ModelTokenizer } from '../tokens/loadTokenizer.ts';
-import { hashKey, produceAtomically, writeFileAtomic, type Workspace } from './workspace.ts';
+import { cachedJson, hashKey, produceAtomically, type Workspace } from './workspace.ts';
 
 export interface ModelContext {
   files: RepoFiles;
@@ -33,14 +33,7 @@ async function locateOnce(files: RepoFiles, tokenizer: ModelTokenizer, workspace
     return { tensor, shardIdentity: await files.identity(tensor.file) };
   };
   if (files.source !== 'hub') return locate();
-  const path = join(workspace.cacheDir, 'models', `${hashKey('embedding-location-v1', files.label, files.commit)}.json`);
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as Awaited<ReturnType<typeof locate>>;
-  } catch {
-    const located = await locate();
-    await writeFileAtomic(path, JSON.stringify(located));
-    return located;
-  }
+  return cachedJson(join(workspace.cacheDir, 'models', `${hashKey('embedding-location-v1', files.label, files.commit)}.json`), locate);
 }
 
 export async function openModel(ref: ModelRef, env: HubEnvironment, workspace: Workspace): Promise<ModelContext> {

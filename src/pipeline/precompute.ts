@@ -2,8 +2,7 @@
  * config → model files → token counts → embedding rows → PCA → exhibit files.
  * Each stage's result is cached by a hash of its inputs, so an unchanged exhibit costs nothing.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EXHIBIT_FORMAT_VERSION } from '../artifact/format.ts';
 import { CSV_FILE, GALLERY_FILE, POINTS_FILE, type ExhibitManifest, type GalleryIndex } from '../artifact/manifest.ts';
@@ -17,7 +16,7 @@ import { countTokens } from '../tokens/countTokens.ts';
 import { describeTokens } from '../tokens/describeTokens.ts';
 import { pointsCsv, readExistingExhibit, writeExhibitFolder } from './exhibitFiles.ts';
 import { openModel, type ModelContext } from './modelContext.ts';
-import { TEMP_MARK, hashKey, sweepPartials, writeFileAtomic, type Workspace } from './workspace.ts';
+import { TEMP_MARK, cachedJson, hashKey, sweepPartials, writeFileAtomic, type Workspace } from './workspace.ts';
 
 /** Bump when the meaning of the outputs changes, so old caches are not trusted. */
 const PIPELINE_VERSION = 1;
@@ -45,19 +44,6 @@ interface CountsResult {
   corpusLabel: string;
   details: Record<string, unknown>;
   key: string;
-}
-
-async function cachedJson<T>(path: string, produce: () => Promise<T>): Promise<T> {
-  if (existsSync(path)) {
-    try {
-      return JSON.parse(await readFile(path, 'utf8')) as T;
-    } catch {
-      // A damaged cache entry is recomputed, not trusted.
-    }
-  }
-  const value = await produce();
-  await writeFileAtomic(path, JSON.stringify(value));
-  return value;
 }
 
 async function corpusCounts(exhibit: ExhibitConfig, model: ModelContext, options: PrecomputeOptions): Promise<CountsResult> {

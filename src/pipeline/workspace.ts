@@ -1,7 +1,7 @@
 /** Where precompute keeps its cache and writes exhibits; atomic file writes. */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 
 export interface Workspace {
@@ -60,6 +60,20 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await rm(temp, { force: true });
     throw error;
   }
+}
+
+/** A JSON result stored under a content key: read if present and intact, otherwise produced and stored. */
+export async function cachedJson<T>(path: string, produce: () => Promise<T>): Promise<T> {
+  if (existsSync(path)) {
+    try {
+      return JSON.parse(await readFile(path, 'utf8')) as T;
+    } catch {
+      // A damaged entry is recomputed, not trusted.
+    }
+  }
+  const value = await produce();
+  await writeFileAtomic(path, JSON.stringify(value));
+  return value;
 }
 
 /** Runs `produce(temp)` and moves the result into place only if it succeeds. */
