@@ -20,12 +20,8 @@ function halfToFloatTable(): Float32Array {
   return f16Table;
 }
 
-/**
- * Writes `rowIds` rows of a [rows, cols] matrix stored as `dtype` in `raw` into `out` (row-major float32).
- * Returns the number of rows that contain NaN or Infinity.
- */
-export function decodeRows(raw: Uint8Array, dtype: string, cols: number, rowIds: ArrayLike<number>, out: Float32Array): number {
-  let nonFinite = 0;
+/** Writes `rowIds` rows of a [rows, cols] matrix stored as `dtype` in `raw` into `out` (row-major float32). */
+export function decodeRows(raw: Uint8Array, dtype: string, cols: number, rowIds: ArrayLike<number>, out: Float32Array): void {
   const n = rowIds.length;
   if (dtype === 'F32') {
     const aligned = raw.byteOffset % 4 === 0 ? new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength >> 2) : new Float32Array(raw.slice().buffer);
@@ -50,13 +46,4 @@ export function decodeRows(raw: Uint8Array, dtype: string, cols: number, rowIds:
       throw new Error(`decodeRows: unsupported dtype ${dtype}`);
     }
   }
-  for (let r = 0; r < n; r++) {
-    for (let c = r * cols, e = c + cols; c < e; c++) {
-      if (!Number.isFinite(out[c])) {
-        nonFinite++;
-        break;
-      }
-    }
-  }
-  return nonFinite;
 }

@@ -1,11 +1,11 @@
 /**
- * The cached embedding slice on disk, read in windows. PCA gets the selected rows in their stored precision
- * (float16 stays float16; bfloat16 is widened block by block), held in memory when they fit a budget and
- * streamed from the file on every pass otherwise: a 128k × 4096 vocabulary never needs a float32 copy.
+ * The cached embedding slice on disk, read in windows. PCA gets the selected rows as float32 blocks, decoded
+ * once and held when they fit a memory budget, and decoded again from the file on every pass otherwise:
+ * a 128k × 4096 vocabulary never needs a float32 copy of the whole matrix.
  */
 import { open } from 'node:fs/promises';
 import { TokenscapeError } from '../errors.ts';
-import type { BlockData } from '../projection/pcaKernels.ts';
+import { widenHalves } from '../projection/pcaKernels.ts';
 import { decodeRows } from './decodeRows.ts';
 import { DTYPE_BYTES } from './safetensorsHeader.ts';
 
@@ -14,17 +14,15 @@ export interface RowBlocks {
   rows: number;
   dims: number;
   /** Calls `visit` with each block in selection order; blocks must not be modified. */
-  forEachBlock(visit: (block: BlockData, firstRow: number, count: number) => Promise<void> | void): Promise<void>;
+  forEachBlock(visit: (block: Float32Array, firstRow: number, count: number) => Promise<void> | void): Promise<void>;
   /** The error to report when `count` rows hold NaN or Infinity. */
   nonFiniteError(count: number): TokenscapeError;
 }
 
 /** Raw bytes read per file access. */
 const WINDOW_BYTES = 64 * 1024 * 1024;
-/**
- * Elements per block handed to onnxruntime: large enough for efficient matrix products, small enough that
- * the float32 copy a float16 block is cast to inside the graph stays small (32 MB).
- */
+const WIDEN_CHUNK_ELEMENTS = 512 * 1024;
+/** Elements per block handed to onnxruntime: large enough for efficient matrix products, small in memory (32 MB). */
 const BLOCK_ELEMENTS = 8 * 1024 * 1024;
 
 export class EmbeddingFile {
@@ -44,7 +42,10 @@ export class EmbeddingFile {
   }
 
   /** Calls `each(window, localRowIndex[], from, to)` for runs of `ids` (ascending) that share a window of the file. */
-  private async readWindows(ids: Uint32Array, each: (window: Uint8Array, local: Uint32Array, from: number, to: number) => void): Promise<void> {
+  private async readWindows(
+    ids: Uint32Array,
+    each: (window: Uint8Array, local: Uint32Array, from: number, to: number) => Promise<void>,
+  ): Promise<void> {
     const handle = await open(this.path, 'r');
     const rowsPerWindow = Math.max(1, Math.floor(WINDOW_BYTES / this.rowBytes));
     const window = new Uint8Array(Math.min(rowsPerWindow, this.rows) * this.rowBytes);
@@ -61,7 +62,7 @@ export class EmbeddingFile {
         }
         const local = new Uint32Array(j - i);
         for (let r = i; r < j; r++) local[r - i] = ids[r] - first;
-        each(window.subarray(0, span * this.rowBytes), local, i, j);
+        await each(window.subarray(0, span * this.rowBytes), local, i, j);
         i = j;
       }
     } finally {
@@ -69,14 +70,26 @@ export class EmbeddingFile {
     }
   }
 
-  /** The rows as PCA blocks take them: float16 bits for F16, float32 otherwise. */
-  private async gather(ids: Uint32Array, out: BlockData): Promise<void> {
-    await this.readWindows(ids, (window, local, from) => {
-      if (out.type === 'float16') {
-        const halves = new Uint16Array(window.buffer, window.byteOffset, window.byteLength >> 1);
-        for (let r = 0; r < local.length; r++) out.data.set(halves.subarray(local[r] * this.cols, (local[r] + 1) * this.cols), (from + r) * this.cols);
-      } else {
-        decodeRows(window, this.dtype, this.cols, local, out.data.subarray(from * this.cols, (from + local.length) * this.cols));
+  /** Decodes the rows `ids` (ascending) into `out` as float32. */
+  private async decodeInto(ids: Uint32Array, out: Float32Array): Promise<void> {
+    await this.readWindows(ids, async (window, local, from, to) => {
+      const target = out.subarray(from * this.cols, to * this.cols);
+      if (this.dtype !== 'F16') {
+        decodeRows(window, this.dtype, this.cols, local, target);
+        return;
+      }
+      // Float16 is widened natively, a cache-sized chunk at a time: a JS table lookup is ~8× slower, and
+      // onnxruntime's cast slows down several-fold once a chunk outgrows the CPU cache.
+      const halves = new Uint16Array(window.buffer, window.byteOffset, window.byteLength >> 1);
+      const chunkRows = Math.max(1, Math.floor(WIDEN_CHUNK_ELEMENTS / this.cols));
+      const picked = new Uint16Array(Math.min(chunkRows, local.length) * this.cols);
+      for (let start = 0; start < local.length; start += chunkRows) {
+        const count = Math.min(chunkRows, local.length - start);
+        for (let r = 0; r < count; r++) {
+          const row = local[start + r];
+          picked.set(halves.subarray(row * this.cols, (row + 1) * this.cols), r * this.cols);
+        }
+        target.set(await widenHalves(picked.subarray(0, count * this.cols), count, this.cols), start * this.cols);
       }
     });
   }
@@ -91,27 +104,21 @@ export class EmbeddingFile {
   /** The selected rows as one float32 matrix, checked for NaN and Infinity. */
   async readRows(ids: Uint32Array): Promise<Float32Array> {
     const out = new Float32Array(ids.length * this.cols);
-    let bad = 0;
-    await this.readWindows(ids, (window, local, from, to) => {
-      bad += decodeRows(window, this.dtype, this.cols, local, out.subarray(from * this.cols, to * this.cols));
-    });
+    await this.decodeInto(ids, out);
+    const bad = countNonFiniteRows(out, this.cols);
     if (bad > 0) throw this.nonFiniteError(bad, ids.length);
     return out;
   }
 
-  /** The selected rows as blocks: held in memory when they fit in `memoryBytes`, otherwise read again on every pass. */
+  /** The selected rows as float32 blocks: decoded once and held when they fit in `memoryBytes`, otherwise decoded on every pass. */
   async rowBlocks(ids: Uint32Array, memoryBytes: number, blockRows = Math.max(1, Math.floor(BLOCK_ELEMENTS / this.cols))): Promise<RowBlocks> {
-    const type = this.dtype === 'F16' ? 'float16' : 'float32';
-    const allocate = (elements: number): BlockData =>
-      type === 'float16' ? { type, data: new Uint16Array(elements) } : { type, data: new Float32Array(elements) };
-    const elementBytes = type === 'float16' ? 2 : 4;
     const nonFiniteError = (count: number) => this.nonFiniteError(count, ids.length);
-    if (ids.length * this.cols * elementBytes <= memoryBytes) {
-      const all = allocate(ids.length * this.cols);
-      await this.gather(ids, all);
+    if (ids.length * this.cols * 4 <= memoryBytes) {
+      const all = new Float32Array(ids.length * this.cols);
+      await this.decodeInto(ids, all);
       return { ...blocksOf(all, ids.length, this.cols), nonFiniteError };
     }
-    const buffer = allocate(blockRows * this.cols);
+    const buffer = new Float32Array(blockRows * this.cols);
     return {
       rows: ids.length,
       dims: this.cols,
@@ -119,8 +126,8 @@ export class EmbeddingFile {
       forEachBlock: async (visit) => {
         for (let start = 0; start < ids.length; start += blockRows) {
           const count = Math.min(blockRows, ids.length - start);
-          const block = sliceBlock(buffer, 0, count * this.cols);
-          await this.gather(ids.subarray(start, start + count), block);
+          const block = buffer.subarray(0, count * this.cols);
+          await this.decodeInto(ids.subarray(start, start + count), block);
           await visit(block, start, count);
         }
       },
@@ -128,19 +135,29 @@ export class EmbeddingFile {
   }
 }
 
-function sliceBlock(block: BlockData, from: number, to: number): BlockData {
-  return block.type === 'float16' ? { type: 'float16', data: block.data.subarray(from, to) } : { type: 'float32', data: block.data.subarray(from, to) };
+/** Rows of a row-major matrix holding NaN or Infinity. */
+export function countNonFiniteRows(x: Float32Array, dims: number): number {
+  let bad = 0;
+  for (let r = 0; r * dims < x.length; r++) {
+    for (let c = r * dims, end = c + dims; c < end; c++) {
+      if (!Number.isFinite(x[c])) {
+        bad++;
+        break;
+      }
+    }
+  }
+  return bad;
 }
 
 /** Blocks over rows already in memory; blocks are views, never copies. */
-function blocksOf(all: BlockData, rows: number, dims: number, blockRows = Math.max(1, Math.floor(BLOCK_ELEMENTS / dims))) {
+function blocksOf(all: Float32Array, rows: number, dims: number, blockRows = Math.max(1, Math.floor(BLOCK_ELEMENTS / dims))) {
   return {
     rows,
     dims,
-    forEachBlock: async (visit: (block: BlockData, firstRow: number, count: number) => Promise<void> | void) => {
+    forEachBlock: async (visit: (block: Float32Array, firstRow: number, count: number) => Promise<void> | void) => {
       for (let start = 0; start < rows; start += blockRows) {
         const count = Math.min(blockRows, rows - start);
-        await visit(sliceBlock(all, start * dims, (start + count) * dims), start, count);
+        await visit(all.subarray(start * dims, (start + count) * dims), start, count);
       }
     },
   };
@@ -149,7 +166,7 @@ function blocksOf(all: BlockData, rows: number, dims: number, blockRows = Math.m
 /** A float32 matrix in memory as PCA blocks. */
 export function inMemoryBlocks(x: Float32Array, rows: number, dims: number, describe = 'the rows'): RowBlocks {
   return {
-    ...blocksOf({ type: 'float32', data: x }, rows, dims),
+    ...blocksOf(x, rows, dims),
     nonFiniteError: (count) => new TokenscapeError(`${count} of ${rows} rows of ${describe} contain NaN or Infinity.`),
   };
 }

@@ -4,7 +4,7 @@
  * scikit-learn's PCA(n_components=3) up to the sign of each axis; signs follow sklearn's convention
  * (the largest |score| of each component is positive), so they are deterministic.
  */
-import type { RowBlocks } from '../embeddings/embeddingFile.ts';
+import { countNonFiniteRows, type RowBlocks } from '../embeddings/embeddingFile.ts';
 import { TokenscapeError } from '../errors.ts';
 import { blockPowerStep, blockStats, ort } from './pcaKernels.ts';
 import { symmetricEigen } from './symmetricEigen.ts';
@@ -34,10 +34,10 @@ const EXACT_MAX_DIMS = 64;
 const BLOCK = 16;
 const MAX_ITERATIONS = 80;
 /**
- * Stop when each top axis turns by less than ~1e-3 rad between iterations: the remaining error is then far
- * below what a 3D map (or a 0.999 correlation with an exact solver) can show.
+ * Stop when each top axis is within ~1e-3 rad of the true one: far below what a 3D map (or a 0.999
+ * correlation with an exact solver) can show.
  */
-const ALIGNMENT_TOLERANCE = 5e-7;
+const ANGLE_TOLERANCE = 1e-3;
 
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -73,6 +73,31 @@ function orthonormalise(m: Float64Array, rows: number, k: number): void {
   }
 }
 
+/**
+ * Whether the top Ritz vectors v = Q·w are accurate, judged from this pass alone (no extra pass to compare
+ * with): the residual r = A·v − λ·v bounds the angle to the true eigenvector by ‖r‖ / gap (Davis–Kahan),
+ * with the gap to the neighbouring Ritz values.
+ */
+function ritzVectorsConverged(q: Float64Array, aq: Float64Array, eig: { values: Float64Array; vectors: Float64Array }, d: number, k: number): boolean {
+  for (let j = 0; j < PCA_COMPONENTS; j++) {
+    const lambda = eig.values[j];
+    const gap = Math.min(j > 0 ? eig.values[j - 1] - lambda : Infinity, j + 1 < k ? lambda - eig.values[j + 1] : Infinity);
+    if (!(gap > 0)) return false;
+    let residual = 0;
+    for (let c = 0; c < d; c++) {
+      let av = 0;
+      let v = 0;
+      for (let i = 0; i < k; i++) {
+        av += aq[c * k + i] * eig.vectors[i * k + j];
+        v += q[c * k + i] * eig.vectors[i * k + j];
+      }
+      residual += (av - lambda * v) ** 2;
+    }
+    if (Math.sqrt(residual) / gap > ANGLE_TOLERANCE) return false;
+  }
+  return true;
+}
+
 /** Fits PCA on the rows of `source`, reading each block once per pass and never modifying it. */
 export async function fitPca(source: RowBlocks, seed = 0x70c3): Promise<PcaFit> {
   const n = source.rows;
@@ -82,23 +107,22 @@ export async function fitPca(source: RowBlocks, seed = 0x70c3): Promise<PcaFit> 
       hint: 'Use a larger corpus, or corpus: vocabulary.',
     });
   }
-  // One pass for the mean, the total variance and damaged rows (block sums in float32, totals in float64).
+  // One pass for the mean and the total variance (block sums in float32, totals in float64).
   const sum = new Float64Array(d);
-  const sumSquares = new Float64Array(d);
-  let nonFinite = 0;
+  let sumSquares = 0;
   await source.forEachBlock(async (block, _first, count) => {
     const stats = await blockStats(block, count, d);
     for (let c = 0; c < d; c++) {
       sum[c] += stats.sum[c];
-      sumSquares[c] += stats.sumSquares[c];
+      sumSquares += stats.sumSquares[c];
     }
-    nonFinite += stats.nonFiniteRows;
   });
-  if (nonFinite > 0) throw source.nonFiniteError(nonFinite);
+  // NaN or Infinity anywhere makes the sums non-finite; only then are the damaged rows counted, for the message.
+  if (!Number.isFinite(sumSquares) || !sum.every(Number.isFinite)) throw source.nonFiniteError(await countNonFiniteRowsOf(source));
   const mean = sum.map((s) => s / n);
-  let totalSquares = 0;
-  for (let c = 0; c < d; c++) totalSquares += Math.max(0, sumSquares[c] - n * mean[c] * mean[c]);
-  const totalVariance = totalSquares / (n - 1);
+  let meanSquares = 0;
+  for (let c = 0; c < d; c++) meanSquares += mean[c] * mean[c];
+  const totalVariance = Math.max(0, sumSquares - n * meanSquares) / (n - 1);
 
   const k = Math.min(d <= EXACT_MAX_DIMS ? d : BLOCK, Math.max(n, PCA_COMPONENTS), d);
   const q = new Float64Array(d * k);
@@ -127,7 +151,6 @@ export async function fitPca(source: RowBlocks, seed = 0x70c3): Promise<PcaFit> 
     }
     return axes;
   };
-  let previous: Float64Array | null = null;
   let iterations = 0;
   const y = new Float32Array(n * k);
   const zt = new Float64Array(k * d);
@@ -162,20 +185,11 @@ export async function fitPca(source: RowBlocks, seed = 0x70c3): Promise<PcaFit> 
     }
     for (let i = 0; i < k; i++) for (let j = 0; j < i; j++) b[i * k + j] = b[j * k + i];
     eig = symmetricEigen(b, k);
-    const axes = axesOf(q, eig.vectors);
-    let converged = k === d;
-    if (!converged && previous) {
-      converged = true;
-      for (let j = 0; j < PCA_COMPONENTS && converged; j++) {
-        let dot = 0;
-        for (let c = 0; c < d; c++) dot += axes[j * d + c] * previous[j * d + c];
-        converged = 1 - Math.abs(dot) <= ALIGNMENT_TOLERANCE;
-      }
-    }
-    if (converged || iterations >= MAX_ITERATIONS) break;
-    previous = axes;
-    // Next basis: Xcᵀ·Yc = Xᵀ·Yc − μ·(1ᵀYc), transposed back to d × k.
-    for (let c = 0; c < d; c++) for (let j = 0; j < k; j++) q[c * k + j] = zt[j * d + c] - mean[c] * columnSums[j];
+    // A·Q where A = XcᵀXc: Xcᵀ·Yc = Xᵀ·Yc − μ·(1ᵀYc), transposed back to d × k.
+    const aq = new Float64Array(d * k);
+    for (let c = 0; c < d; c++) for (let j = 0; j < k; j++) aq[c * k + j] = zt[j * d + c] - mean[c] * columnSums[j];
+    if (k === d || iterations >= MAX_ITERATIONS || ritzVectorsConverged(q, aq, eig, d, k)) break;
+    q.set(aq);
     orthonormalise(q, d, k);
   }
 
@@ -208,6 +222,14 @@ export async function fitPca(source: RowBlocks, seed = 0x70c3): Promise<PcaFit> 
     },
     scores,
   };
+}
+
+async function countNonFiniteRowsOf(source: RowBlocks): Promise<number> {
+  let bad = 0;
+  await source.forEachBlock((block) => {
+    bad += countNonFiniteRows(block, source.dims);
+  });
+  return bad;
 }
 
 /** Coordinates of rows (row-major [n, d], not centred) on a fitted model's axes. */
