@@ -1,12 +1,15 @@
 /**
  * Global setup of the browser suite (vitest project `e2e`), run once:
- *  1. `writeTestGallery` fills a temp exhibits folder;
+ *  1. `buildTestGallery` (tests/support/testGallery.ts) runs the real precompute pipeline into a temp
+ *     exhibits folder: the repository's gallery.config.yaml against the loopback Hub serving
+ *     ../shared/fixtures, plus a local model whose vocabulary holds hostile tokens;
  *  2. `astro build` (child process) with TOKENSCAPE_EXHIBITS / TOKENSCAPE_DIST pointing there and
  *     BASE_PATH=/gallery, like a GitHub Pages project site;
  *  3. two static servers on different loopback origins serve the build under /gallery/
  *     (the second one is where the embed test's iframe comes from);
  *  4. one headless Chromium (SwiftShader WebGL) that the test files connect to.
- * Without /usr/bin/chromium nothing is built and the browser tests skip with a printed reason.
+ * Without /usr/bin/chromium or the shared fixtures nothing is built and the browser tests skip with
+ * a printed reason.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -17,7 +20,8 @@ import type { TestProject } from 'vitest/node';
 import { chromium } from 'playwright-core';
 import { CHROMIUM_PATH, CHROMIUM_ARGS, type SiteInfo } from './browser.ts';
 import { startStaticServer } from './staticServer.ts';
-import { runFixturePipeline, writeTestGallery } from './testGallery.ts';
+import { FIXTURES, hasFixtures } from './fixtures.ts';
+import { buildTestGallery } from './testGallery.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -53,23 +57,31 @@ function buildSite(env: Record<string, string>): Promise<{ ms: number }> {
 }
 
 export default async function setup(project: TestProject) {
-  if (!existsSync(CHROMIUM_PATH)) {
-    const reason = `${CHROMIUM_PATH} is missing: skipping the browser tests (install Debian's chromium package to run them).`;
+  const skip = (reason: string) => {
     console.warn(`\n[e2e] ${reason}\n`);
     project.provide('site', null);
     project.provide('siteSkipReason', reason);
-    return;
+  };
+  if (!existsSync(CHROMIUM_PATH)) {
+    return skip(`${CHROMIUM_PATH} is missing: skipping the browser tests (install Debian's chromium package to run them).`);
+  }
+  if (!hasFixtures) {
+    return skip(`${FIXTURES} (TOKENSCAPE_FIXTURES) has no fixtures: skipping the browser tests, whose gallery the pipeline builds from them.`);
   }
   const work = await mkdtemp(path.join(tmpdir(), 'tokenscape-site-'));
   const exhibitsDir = path.join(work, 'exhibits');
   const distDir = path.join(work, 'dist');
   const contentDir = path.join(work, 'content');
   const base = '/gallery';
-  // TOKENSCAPE_TEST_GALLERY=pipeline: run the real precompute against the loopback Hub instead.
-  const usePipeline = process.env.TOKENSCAPE_TEST_GALLERY === 'pipeline';
   const started = Date.now();
-  const gallery = usePipeline ? await runFixturePipeline(exhibitsDir) : await writeTestGallery(exhibitsDir);
-  console.log(`[e2e] ${usePipeline ? 'pipeline' : 'synthetic'} test gallery: ${gallery.exhibits.map((e) => `${e.id} (${e.tokens.shown})`).join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  let gallery;
+  try {
+    gallery = await buildTestGallery(exhibitsDir, path.join(work, 'config'));
+  } catch (error) {
+    await rm(work, { recursive: true, force: true });
+    throw error;
+  }
+  console.log(`[e2e] pipeline test gallery: ${gallery.exhibits.map((e) => `${e.id} (${e.tokens.shown})`).join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   // Prose for the first exhibit only (the others show that a missing file is fine).
   await mkdir(contentDir, { recursive: true });
   if (gallery.exhibits[0]) {
