@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { benchBrowser, browserRows } from './browser.ts';
 import { ensureBenchModel } from './inputs.ts';
 import { peerAvailable, runPeer, type PeerResult } from './peer.ts';
 import { benchTokenize } from './tokenize.ts';
@@ -96,6 +97,23 @@ async function main() {
       addRatio(`tokenize + count ${f.corpus.split('/').pop()} (best of 3)`, ours.wall, sp?.wall ?? null, s, 1.0, '≤ 1.0 × SentencePiece line by line');
     }
     if (peer32) addAbsolute('notebook Plotly HTML, 32000 points', mb(peer32.html_bytes), '', true, '(reference for page weight)');
+
+    // Browser figures (scripts/bench/browser.ts): the exhibits the precompute stage wrote, one astro build,
+    // headless Chromium against the Plotly HTML the peer wrote above.
+    log('browser: page weight, first draw, orbit and hover in headless Chromium …');
+    const browser = await benchBrowser({
+      work,
+      small: { id: 'vocab-32k', title: 'Bench: 32000 × 4096 F16, full vocabulary', modelFolder: llama2.folder, precomputed: join(work, 'pre32', 'exhibits') },
+      large: { id: 'vocab-128k', title: 'Bench: 128256 × 4096 BF16, full vocabulary', modelFolder: llama3.folder, precomputed: join(work, 'pre128', 'exhibits') },
+      peerHtml: peer32 ? join(work, 'peer-32k.html') : null,
+      log,
+    }).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+    if (typeof browser === 'string') console.log(`browser figures skipped: ${browser}`);
+    else if (browser instanceof Error) console.log(`browser figures failed: ${browser.message}`);
+    else {
+      log(`browser: done in ${browser.seconds.toFixed(0)} s (astro build ${browser.buildSeconds.toFixed(0)} s)`);
+      rows.push(...browserRows(browser));
+    }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
