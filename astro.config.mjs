@@ -9,7 +9,8 @@
  *   SITE_URL             absolute origin, e.g. https://me.github.io (absolute embed/OG links)
  *   TOKENSCAPE_CONTENT   folder of optional exhibit prose, {id}.md (default content)
  */
-import { cp, mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,7 +60,6 @@ function exhibitsIntegration() {
       'astro:build:done': async ({ dir, logger }) => {
         // Leftovers of Astro's content layer that a static site does not need.
         for (const f of ['content-assets.mjs', 'content-modules.mjs']) await rm(path.join(fileURLToPath(dir), f), { force: true });
-        if (!outside) return;
         const out = path.join(fileURLToPath(dir), 'exhibits');
         let gallery;
         try {
@@ -68,14 +68,23 @@ function exhibitsIntegration() {
           logger.warn(`no gallery.json in ${exhibitsDir}; no exhibit files published`);
           return;
         }
-        await mkdir(out, { recursive: true });
-        await cp(path.join(exhibitsDir, 'gallery.json'), path.join(out, 'gallery.json'));
-        for (const e of gallery.exhibits) {
-          const files = ['manifest.json', e.files?.points ?? 'points.bin', e.files?.csv ?? 'points.csv'];
-          await mkdir(path.join(out, e.id), { recursive: true });
-          for (const f of files) await cp(path.join(exhibitsDir, e.id, path.basename(f)), path.join(out, e.id, path.basename(f)));
+        if (outside) {
+          await mkdir(out, { recursive: true });
+          await cp(path.join(exhibitsDir, 'gallery.json'), path.join(out, 'gallery.json'));
         }
-        logger.info(`published ${gallery.exhibits.length} exhibit(s) from ${exhibitsDir}`);
+        for (const e of gallery.exhibits) {
+          const points = path.basename(e.files?.points ?? 'points.bin');
+          if (outside) {
+            const files = ['manifest.json', points, path.basename(e.files?.csv ?? 'points.csv')];
+            await mkdir(path.join(out, e.id), { recursive: true });
+            for (const f of files) await cp(path.join(exhibitsDir, e.id, f), path.join(out, e.id, f));
+          }
+          // Static hosts (GitHub Pages among them) send binary files uncompressed, so the published copy is
+          // gzip-compressed here and inflated by the viewer (src/viewer/data.ts): about a third smaller.
+          const published = path.join(out, e.id, points);
+          await writeFile(published, gzipSync(await readFile(published), { level: 9 }));
+        }
+        if (outside) logger.info(`published ${gallery.exhibits.length} exhibit(s) from ${exhibitsDir}`);
       },
     },
   };

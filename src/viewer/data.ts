@@ -20,13 +20,30 @@ export async function fetchExhibit(url: string, fetchImpl: typeof fetch = fetch)
   if (!response.ok) {
     throw new ExhibitLoadError(`The map data could not be downloaded: the server answered ${response.status} ${response.statusText}.`.trim());
   }
-  let bytes: ArrayBuffer;
+  let bytes: Uint8Array;
   try {
-    bytes = await response.arrayBuffer();
+    bytes = new Uint8Array(await response.arrayBuffer());
   } catch (cause) {
     throw new ExhibitLoadError(`The map data download was interrupted (${(cause as Error)?.message ?? 'network error'}).`);
   }
-  return readExhibit(bytes);
+  return readExhibit(isGzip(bytes) ? await gunzip(bytes) : bytes);
+}
+
+/** The site publishes exhibit files gzip-compressed (astro.config.mjs); `astro dev` serves them raw. */
+function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
+  if (typeof DecompressionStream === 'undefined') {
+    throw new ExhibitLoadError('This browser cannot unpack the map data (it lacks DecompressionStream); please use a current browser.');
+  }
+  try {
+    const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  } catch {
+    throw new ExhibitFormatError('Exhibit file is damaged: its compressed data does not unpack.');
+  }
 }
 
 /** A sentence for the visitor, whatever went wrong while loading. */

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { ExhibitFormatError } from '../../../src/artifact/readExhibit.ts';
 import { encodeExhibit } from '../../../src/artifact/writeExhibit.ts';
@@ -19,6 +20,15 @@ describe('fetchExhibit', () => {
     const p = await fetchExhibit('x', respond(new Uint8Array(bytes)));
     expect(p.count).toBe(2);
     expect(p.texts).toEqual(['<s>', ' a']);
+  });
+  it('inflates the gzip-compressed copy the site publishes, and reports a damaged one', async () => {
+    const p = await fetchExhibit('x', respond(new Uint8Array(gzipSync(bytes))));
+    expect(p.count).toBe(2);
+    expect(p.pieces).toEqual(['<s>', '▁a']);
+    const damaged = new Uint8Array(gzipSync(bytes));
+    damaged[12] ^= 0xff;
+    await expect(fetchExhibit('x', respond(damaged))).rejects.toThrow(ExhibitFormatError);
+    await expect(fetchExhibit('x', respond(damaged.subarray(0, 20)))).rejects.toThrow(ExhibitFormatError);
   });
   it('turns HTTP and network failures into ExhibitLoadError', async () => {
     await expect(fetchExhibit('x', respond('nope', { status: 404, statusText: 'Not Found' }))).rejects.toThrow(ExhibitLoadError);
