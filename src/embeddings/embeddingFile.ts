@@ -85,11 +85,18 @@ export class EmbeddingFile {
       const picked = new Uint16Array(Math.min(chunkRows, local.length) * this.cols);
       for (let start = 0; start < local.length; start += chunkRows) {
         const count = Math.min(chunkRows, local.length - start);
-        for (let r = 0; r < count; r++) {
-          const row = local[start + r];
-          picked.set(halves.subarray(row * this.cols, (row + 1) * this.cols), r * this.cols);
+        const first = local[start];
+        let rows: Uint16Array;
+        if (local[start + count - 1] - first === count - 1) {
+          rows = halves.subarray(first * this.cols, (first + count) * this.cols); // consecutive rows: no copy
+        } else {
+          for (let r = 0; r < count; r++) {
+            const row = local[start + r];
+            picked.set(halves.subarray(row * this.cols, (row + 1) * this.cols), r * this.cols);
+          }
+          rows = picked.subarray(0, count * this.cols);
         }
-        target.set(await widenHalves(picked.subarray(0, count * this.cols), count, this.cols), start * this.cols);
+        await widenHalves(rows, count, this.cols, target.subarray(start * this.cols, (start + count) * this.cols));
       }
     });
   }

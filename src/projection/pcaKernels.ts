@@ -26,16 +26,16 @@ function session(name: string, nodes: GraphNode[], inputs: GraphValue[], outputs
   return sessions.get(name)!;
 }
 
-/** float16 bits → float32 values. */
-export async function widenHalves(halves: Uint16Array, rows: number, dims: number): Promise<Float32Array> {
+/** float16 bits → float32 values, written into `out` (rows × dims). */
+export async function widenHalves(halves: Uint16Array, rows: number, dims: number, out: Float32Array): Promise<void> {
   const s = await session(
     'widen',
     [{ op: 'Cast', inputs: ['H'], outputs: ['F'], intAttributes: { to: ElementType.float } }],
     [{ name: 'H', dims: ['n', 'd'], elementType: ElementType.float16 }],
     [{ name: 'F', dims: ['n', 'd'] }],
   );
-  const out = await s.run({ H: new ort.Tensor('float16', halves, [rows, dims]) });
-  return out.F.data as Float32Array;
+  // The output tensor is `out` itself, so the widened rows are not copied again.
+  await s.run({ H: new ort.Tensor('float16', halves, [rows, dims]) }, { F: new ort.Tensor('float32', out, [rows, dims]) });
 }
 
 export interface BlockStats {
