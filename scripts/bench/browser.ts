@@ -33,7 +33,6 @@
  *     one of its frames (1.8 M triangle vertices) takes SwiftShader seconds, and in a 2 s drag at
  *     128256 none was drawn.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -44,6 +43,7 @@ import { parseGalleryConfig } from '../../src/config/index.ts';
 import { hubEnvironment } from '../../src/hub/hubEnvironment.ts';
 import { precompute } from '../../src/pipeline/precompute.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../tests/support/browser.ts';
+import { astroBuild } from '../astroBuild.ts';
 import { COMPRESSIBLE, startBenchServer } from './browserServer.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
@@ -176,26 +176,6 @@ async function assembleExhibits(outDir: string, sources: BrowserExhibitSource[],
   }
   await writeFile(path.join(outDir, GALLERY_FILE), `${JSON.stringify({ title: 'Tokenscape bench', exhibits: manifests }, null, 2)}\n`);
   return manifests;
-}
-
-/** `astro build` in a child process, as tests/support/siteSetup.ts runs it. */
-function astroBuild(env: Record<string, string>): Promise<number> {
-  const started = performance.now();
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([k, v]) => v !== undefined && !/^(BASE_URL|MODE|DEV|PROD|SSR|NODE_ENV|TEST|VITEST.*)$/.test(k)),
-  ) as Record<string, string>;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(repoRoot, 'node_modules/astro/astro.js'), 'build', '--silent'], {
-      cwd: repoRoot,
-      env: { ...inherited, ...env, ASTRO_TELEMETRY_DISABLED: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve((performance.now() - started) / 1000) : reject(new Error(`astro build failed (exit ${code}):\n${output.slice(-4000)}`))));
-  });
 }
 
 // ---------------------------------------------------------------------------------------------

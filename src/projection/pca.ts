@@ -7,6 +7,7 @@
 import { countNonFiniteRows, type RowBlocks } from '../embeddings/embeddingFile.ts';
 import { TokenscapeError } from '../errors.ts';
 import { blockPowerStep, blockStats, ort } from './pcaKernels.ts';
+import { mulberry32 } from './seededRandom.ts';
 import { symmetricEigen } from './symmetricEigen.ts';
 
 export const PCA_COMPONENTS = 3;
@@ -39,16 +40,6 @@ const MAX_ITERATIONS = 80;
  */
 const ANGLE_TOLERANCE = 1e-2;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Orthonormalises the columns of a row-major [rows, k] matrix in place (modified Gram–Schmidt, twice). */
 function orthonormalise(m: Float64Array, rows: number, k: number): void {

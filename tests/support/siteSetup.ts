@@ -11,7 +11,6 @@
  * Without /usr/bin/chromium or the shared fixtures nothing is built and the browser tests skip with
  * a printed reason.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,6 +21,7 @@ import { CHROMIUM_PATH, CHROMIUM_ARGS, type SiteInfo } from './browser.ts';
 import { startStaticServer } from './staticServer.ts';
 import { FIXTURES, hasFixtures } from './fixtures.ts';
 import { buildTestGallery } from './testGallery.ts';
+import { astroBuild } from '../../scripts/astroBuild.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -30,31 +30,6 @@ declare module 'vitest' {
   }
 }
 
-const repoRoot = path.resolve(import.meta.dirname, '../..');
-
-function buildSite(env: Record<string, string>): Promise<{ ms: number }> {
-  const started = Date.now();
-  // Vitest puts Vite's import.meta.env values (BASE_URL, MODE, PROD, ...) into process.env; a
-  // child Astro build would pick them up (BASE_URL=/ hides the base path), so leave them out.
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^(BASE_URL|MODE|DEV|PROD|SSR|NODE_ENV|TEST|VITEST.*)$/.test(k)),
-  );
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(repoRoot, 'node_modules/astro/astro.js'), 'build', '--silent'], {
-      cwd: repoRoot,
-      env: { ...inherited, ...env, ASTRO_TELEMETRY_DISABLED: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (code === 0) resolve({ ms: Date.now() - started });
-      else reject(new Error(`astro build failed (exit ${code}):\n${output.slice(-4000)}`));
-    });
-  });
-}
 
 export default async function setup(project: TestProject) {
   const skip = (reason: string) => {
@@ -90,14 +65,14 @@ export default async function setup(project: TestProject) {
       '## Reading this map\n\nNearby points are tokens whose **embeddings** are similar.\n',
     );
   }
-  const build = await buildSite({
+  const buildSeconds = await astroBuild({
     TOKENSCAPE_EXHIBITS: exhibitsDir,
     TOKENSCAPE_DIST: distDir,
     TOKENSCAPE_CONTENT: contentDir,
     BASE_PATH: base,
     SITE_URL: '',
   });
-  console.log(`[e2e] astro build: ${(build.ms / 1000).toFixed(1)} s`);
+  console.log(`[e2e] astro build: ${buildSeconds.toFixed(1)} s`);
 
   const site = await startStaticServer({ root: distDir, base });
   const other = await startStaticServer({ root: distDir, base });

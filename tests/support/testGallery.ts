@@ -20,6 +20,7 @@
  * The tests read what to expect from the files this writes (gallery.json, manifests, points.bin,
  * points.csv); only the hostile tokens and how often the corpus uses them are known up front.
  */
+import { mulberry32 } from '../../src/projection/seededRandom.ts';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -214,17 +215,6 @@ export async function runFixturePipeline(dir: string, config = FIXTURE_CONFIG): 
 }
 
 // ---------------------------------------------------------------------------------------------
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gauss(rng: () => number): number {
   const u = 1 - rng();
