@@ -45,6 +45,7 @@ import { precompute } from '../../src/pipeline/precompute.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../tests/support/browser.ts';
 import { astroBuild } from '../astroBuild.ts';
 import { COMPRESSIBLE, startBenchServer } from './browserServer.ts';
+import type { BenchRow } from './table.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const BASE = '/site';
@@ -133,15 +134,6 @@ export interface BrowserFigures {
   seconds: number;
 }
 
-/** Same columns as run.ts's table. */
-export interface BrowserRow {
-  figure: string;
-  ours: string;
-  peer: string;
-  ratio: string;
-  target: string;
-  verdict: string;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The site
@@ -520,10 +512,10 @@ export async function benchBrowser(options: BrowserBenchOptions): Promise<Browse
 }
 
 /** The table rows of the browser figures (run.ts prints them with its own). */
-export function browserRows(f: BrowserFigures): BrowserRow[] {
+export function browserRows(f: BrowserFigures): BenchRow[] {
   const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
   const ms = (v: number) => `${v.toFixed(0)} ms`;
-  const ratioRow = (figure: string, ours: number, peer: number | null, format: (v: number) => string, max: number | null, target: string): BrowserRow => {
+  const ratioRow = (figure: string, ours: number, peer: number | null, format: (v: number) => string, max: number | null, target: string): BenchRow => {
     const ratio = peer ? ours / peer : null;
     return {
       figure,

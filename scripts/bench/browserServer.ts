@@ -12,25 +12,9 @@ import { readFile, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { COMPRESSIBLE, contentTypeOf } from '../contentTypes.ts';
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.csv': 'text/csv; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8',
-  '.bin': 'application/octet-stream',
-};
-/** What GitHub Pages compresses: text, JSON, SVG; not images or octet-stream. */
-export const COMPRESSIBLE = /^(text\/|application\/json|image\/svg)/;
-
-export function contentType(file: string): string {
-  return TYPES[path.extname(file)] ?? 'application/octet-stream';
-}
+export { COMPRESSIBLE };
 
 export interface BenchServer {
   origin: string;
@@ -51,7 +35,7 @@ export async function startBenchServer(options: {
     let entry = cache.get(file);
     if (!entry) {
       entry = readFile(file).then((raw) => {
-        const type = contentType(file);
+        const type = contentTypeOf(file);
         return { raw, type, gz: COMPRESSIBLE.test(type) && raw.length > 256 ? gzipSync(raw) : null };
       });
       entry.catch(() => cache.delete(file));

@@ -10,18 +10,10 @@ import { join } from 'node:path';
 import { benchBrowser, browserRows } from './browser.ts';
 import { ensureBenchModel } from './inputs.ts';
 import { peerAvailable, runPeer, type PeerResult } from './peer.ts';
+import { printTable, type BenchRow } from './table.ts';
 import { benchTokenize } from './tokenize.ts';
 
-interface Row {
-  figure: string;
-  ours: string;
-  peer: string;
-  ratio: string;
-  target: string;
-  verdict: string;
-}
-
-const rows: Row[] = [];
+const rows: BenchRow[] = [];
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`;
 const s = (seconds: number) => `${seconds.toFixed(2)} s`;
@@ -45,16 +37,6 @@ function addRatio(figure: string, ours: number, peer: number | null, format: (v:
 
 function addAbsolute(figure: string, ours: string, peer: string, ok: boolean, target: string) {
   rows.push({ figure, ours, peer, ratio: '', target, verdict: ok ? 'met' : 'MISSED' });
-}
-
-function printTable() {
-  const header: Row = { figure: 'figure', ours: 'Tokenscape', peer: 'notebook (peer)', ratio: 'ours/peer', target: 'target', verdict: '' };
-  const all = [header, ...rows];
-  const widths = (Object.keys(header) as (keyof Row)[]).map((k) => Math.max(...all.map((r) => r[k].length)));
-  const line = (r: Row) => `| ${(Object.keys(header) as (keyof Row)[]).map((k, i) => r[k].padEnd(widths[i])).join(' | ')} |`;
-  console.log(line(header));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const r of rows) console.log(line(r));
 }
 
 async function main() {
@@ -118,7 +100,7 @@ async function main() {
     rmSync(work, { recursive: true, force: true });
   }
   console.log('');
-  printTable();
+  printTable(rows);
 }
 
 await main();

@@ -10,21 +10,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { embedSnippet } from '../../src/site/urls.ts';
+import { COMPRESSIBLE, HTML_TYPE, contentTypeOf } from '../../scripts/contentTypes.ts';
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.csv': 'text/csv; charset=utf-8',
-  '.md': 'text/markdown; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8',
-  '.bin': 'application/octet-stream',
-};
-const COMPRESSIBLE = /^(text\/|application\/json|image\/svg)/;
 
 export interface StaticServer {
   origin: string;
@@ -71,12 +58,12 @@ export async function startStaticServer(options: {
       return send(req, res, 400, 'text/plain', Buffer.from('bad request'));
     }
     const extra = pages.get(pathname);
-    if (extra !== undefined) return send(req, res, 200, TYPES['.html'], Buffer.from(extra));
+    if (extra !== undefined) return send(req, res, 200, HTML_TYPE, Buffer.from(extra));
     if (pathname === '/embed-host.html') {
       // A third-party page embedding the site: `?src=` becomes the iframe's address.
       const src = url.searchParams.get('src') ?? '';
       const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Embed host</title></head><body><h1>A blog post</h1>${embedSnippet(src, 'Embedded Tokenscape map')}</body></html>`;
-      return send(req, res, 200, TYPES['.html'], Buffer.from(html));
+      return send(req, res, 200, HTML_TYPE, Buffer.from(html));
     }
     if (pathname !== base && !pathname.startsWith(`${base}/`)) {
       return send(req, res, 404, 'text/plain', Buffer.from('not found'));
@@ -94,7 +81,7 @@ export async function startStaticServer(options: {
         file = path.join(file, 'index.html');
       }
       const body = await readFile(file);
-      return send(req, res, 200, TYPES[path.extname(file)] ?? 'application/octet-stream', body);
+      return send(req, res, 200, contentTypeOf(file), body);
     } catch {
       const notFound = await readFile(path.join(root, '404.html')).catch(() => Buffer.from('not found'));
       return send(req, res, 404, 'text/html; charset=utf-8', notFound);
