@@ -10,6 +10,7 @@ import { basename, dirname, join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { datasetInfo, fileDownloadInfo, HubApiError, modelInfo } from '@huggingface/hub';
 import { TokenscapeError } from '../errors.ts';
+import { readFileRange } from '../readFileRange.ts';
 import { startProgress } from './downloadProgress.ts';
 import { networkSettings, type HubEnvironment, type NetworkSettings } from './hubEnvironment.ts';
 import {
@@ -174,7 +175,7 @@ export class HubRepo {
   /** A small byte range (e.g. a safetensors header), from the cache when the file is there. */
   async readRange(path: string, start: number, end: number): Promise<Uint8Array> {
     const cached = this.cachedFile(path);
-    if (cached) return readLocalRange(cached, start, end);
+    if (cached) return readFileRange(cached, start, end);
     const sink = memorySink();
     await this.transfer(path, start, end, sink);
     const bytes = sink.bytes();
@@ -292,20 +293,6 @@ export class HubRepo {
 
   private missing(path: string): TokenscapeError {
     return new TokenscapeError(`${this.label} has no file ${path} at ${this.revision} (${this.commit.slice(0, 10)}).`);
-  }
-}
-
-async function readLocalRange(file: string, start: number, end: number): Promise<Uint8Array> {
-  const handle = await open(file, 'r');
-  try {
-    const out = new Uint8Array(end - start);
-    const { bytesRead } = await handle.read(out, 0, out.length, start);
-    if (bytesRead !== out.length) {
-      throw new TokenscapeError(`${file} ends before byte ${end} (the file is ${start + bytesRead} bytes).`, { file });
-    }
-    return out;
-  } finally {
-    await handle.close();
   }
 }
 

@@ -3,10 +3,11 @@
  * in Hugging Face layout. Later stages read through this and never know which.
  */
 import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { TokenscapeError } from '../errors.ts';
+import { readFileRange } from '../readFileRange.ts';
 import type { HubRepo } from '../hub/hubRepo.ts';
 
 export interface RepoFiles {
@@ -59,19 +60,7 @@ export function localFolderFiles(folder: string, display: string): RepoFiles {
       if (!existsSync(full(path))) throw new TokenscapeError(`The model folder ${display} has no ${path}.`, { file: full(path) });
       return full(path);
     },
-    readRange: async (path, start, end) => {
-      const handle = await open(full(path), 'r');
-      try {
-        const out = new Uint8Array(end - start);
-        const { bytesRead } = await handle.read(out, 0, out.length, start);
-        if (bytesRead !== out.length) {
-          throw new TokenscapeError(`${full(path)} ends at byte ${start + bytesRead}, before byte ${end}.`, { file: full(path) });
-        }
-        return out;
-      } finally {
-        await handle.close();
-      }
-    },
+    readRange: (path, start, end) => readFileRange(full(path), start, end),
     copyRange: async (path, start, end, dest) => {
       await rm(dest, { force: true });
       await pipeline(createReadStream(full(path), { start, end: end - 1 }), createWriteStream(dest));
