@@ -14,6 +14,13 @@ import { printTable, type BenchRow } from './table.ts';
 import { benchTokenize } from './tokenize.ts';
 
 const rows: BenchRow[] = [];
+/**
+ * `npm run bench -- --only a,b` runs only the named sections (each section below checks `wanted`);
+ * without it every section runs. Sections: core (PCA, precompute, page figures), tokenize.
+ */
+const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only' || a.startsWith('--only='));
+const only = onlyArg ? new Set(onlyArg.replace(/^--only=/, '').split(',')) : null;
+const wanted = (section: string) => !only || only.has(section);
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`;
 const s = (seconds: number) => `${seconds.toFixed(2)} s`;
@@ -73,7 +80,7 @@ async function main() {
     addRatio('  peak RSS of that precompute', pre128.maxRssBytes, peer128?.maxRssBytes ?? null, mb, null, `< 1.5 × tensor (${mb(1.5 * llama3.tensorBytes)})`);
     rows[rows.length - 1].verdict = pre128.maxRssBytes < 1.5 * llama3.tensorBytes ? 'met' : 'MISSED';
     log('tokenize and count …');
-    const tokenize = await benchTokenize(3);
+    const tokenize = wanted('tokenize') ? await benchTokenize(3) : [];
     for (const f of tokenize) {
       const [ours, sp] = f.best;
       addRatio(`tokenize + count ${f.corpus.split('/').pop()} (best of 3)`, ours.wall, sp?.wall ?? null, s, 1.0, '≤ 1.0 × SentencePiece line by line');
