@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CSV_FILE, MANIFEST_FILE, POINTS_FILE, type ExhibitManifest } from '../artifact/manifest.ts';
+import type { StageProgress } from './progress.ts';
 import { tempPathFor } from './workspace.ts';
 
 /** The manifest of an exhibit already on disk, if all its files are there and complete. */
@@ -57,6 +58,7 @@ export function pointsCsv(
   pieces: string[],
   counts: ArrayLike<number>,
   positions: Float64Array,
+  stage?: StageProgress,
 ): string {
   const quote = (s: string) => `"${s.replaceAll('"', '""')}"`;
   const lines = ['token_id,token,piece,count,x,y,z'];
@@ -64,6 +66,8 @@ export function pointsCsv(
     lines.push(
       `${ids[i]},${quote(texts[i])},${quote(pieces[i])},${counts[i]},${positions[i * 3]},${positions[i * 3 + 1]},${positions[i * 3 + 2]}`,
     );
+    if ((i & 4095) === 4095) stage?.update(i + 1);
   }
+  stage?.update(ids.length);
   return `${lines.join('\r\n')}\r\n`;
 }

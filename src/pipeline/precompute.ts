@@ -16,6 +16,7 @@ import { countTokens } from '../tokens/countTokens.ts';
 import { describeTokens } from '../tokens/describeTokens.ts';
 import { pointsCsv, readExistingExhibit, writeExhibitFolder } from './exhibitFiles.ts';
 import { openModel, type ModelContext } from './modelContext.ts';
+import { countingLines, progress, trackPasses } from './progress.ts';
 import { TEMP_MARK, cachedJson, hashKey, sweepPartials, writeFileAtomic, type Workspace } from './workspace.ts';
 
 /** Bump when the meaning of the outputs changes, so old caches are not trusted. */
@@ -66,7 +67,9 @@ async function corpusCounts(exhibit: ExhibitConfig, model: ModelContext, options
   const key = hashKey('counts-v1', corpus.identity, model.tokenizer.identity, exhibit.includeSpecial);
   const stored = await cachedJson(join(options.workspace.cacheDir, 'counts', `${key}.json`), async () => {
     const started = performance.now();
-    const result = countTokens(model.tokenizer, corpusLines(corpus), exhibit.includeSpecial, model.tokenizer.vocabSize);
+    const stage = progress().stage('tokenizing', { total: corpus.documents.reduce((n, d) => n + d.length + 1, 0), unit: 'chars' });
+    const result = countTokens(model.tokenizer, countingLines(corpusLines(corpus), stage), exhibit.includeSpecial, model.tokenizer.vocabSize);
+    stage.done();
     const ids: number[] = [];
     const counts: number[] = [];
     for (let id = 0; id < Math.min(result.counts.length, model.rows); id++) {
@@ -108,14 +111,14 @@ async function project(exhibit: ExhibitConfig, model: ModelContext, ids: Uint32A
   const started = performance.now();
   const seconds = () => ((performance.now() - started) / 1000).toFixed(1);
   if (exhibit.projection.fit === 'corpus') {
-    const fit = await fitPca(await model.embedding.rowBlocks(ids, PCA_MEMORY_BYTES));
+    const fit = await fitPca(trackPasses(await model.embedding.rowBlocks(ids, PCA_MEMORY_BYTES), 'PCA'));
     options.log?.(`  PCA of ${ids.length} × ${model.cols} in ${seconds()} s (${fit.model.iterations} iterations)`);
     return { positions: fit.scores, pca: fit.model };
   }
   const key = hashKey('pca-vocabulary-v1', model.embeddingKey);
   const stored = await cachedJson(join(options.workspace.cacheDir, 'pca', `${key}.json`), async () => {
     const all = Uint32Array.from({ length: model.rows }, (_, i) => i);
-    const fit = await fitPca(await model.embedding.rowBlocks(all, PCA_MEMORY_BYTES));
+    const fit = await fitPca(trackPasses(await model.embedding.rowBlocks(all, PCA_MEMORY_BYTES), 'PCA of the vocabulary'));
     options.log?.(`  PCA of the whole vocabulary (${model.rows} × ${model.cols}) in ${seconds()} s`);
     return serialisePca(fit.model);
   });
@@ -157,7 +160,9 @@ async function buildExhibit(exhibit: ExhibitConfig, model: ModelContext, options
     special: described.map((d) => d.special),
     byteToken: described.map((d) => d.byteToken),
   });
-  const csv = pointsCsv(counts.ids, texts, pieces, counts.counts, positions);
+  const csvStage = progress().stage('writing points.csv', { total: counts.ids.length, unit: 'rows' });
+  const csv = pointsCsv(counts.ids, texts, pieces, counts.counts, positions, csvStage);
+  csvStage.done();
   const corpus = exhibit.corpus;
   const manifest: ExhibitManifest = {
     formatVersion: EXHIBIT_FORMAT_VERSION,
