@@ -4,7 +4,7 @@
  * The folder is `TOKENSCAPE_EXHIBITS` (default `public/exhibits`), relative to the repo root;
  * astro.config.mjs resolves it to an absolute path before the pages run.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { ExhibitPoints } from '../artifact/format.ts';
 import { GALLERY_FILE, type ExhibitManifest, type GalleryIndex } from '../artifact/manifest.ts';
@@ -19,7 +19,8 @@ export function exhibitsDir(): string {
   return path.resolve(process.env.TOKENSCAPE_EXHIBITS ?? 'public/exhibits');
 }
 
-let cached: { dir: string; gallery: GalleryIndex } | null = null;
+/** Keyed by folder and gallery.json's mtime: the live preview rewrites it while the pages stay loaded. */
+let cached: { dir: string; mtimeMs: number; gallery: GalleryIndex } | null = null;
 
 /**
  * The gallery index. A missing gallery.json gives an empty gallery (the index page then says
@@ -27,8 +28,9 @@ let cached: { dir: string; gallery: GalleryIndex } | null = null;
  */
 export function loadGallery(): GalleryIndex {
   const dir = exhibitsDir();
-  if (cached?.dir === dir) return cached.gallery;
   const file = path.join(dir, GALLERY_FILE);
+  const mtimeMs = existsSync(file) ? statSync(file).mtimeMs : -1;
+  if (cached?.dir === dir && cached.mtimeMs === mtimeMs) return cached.gallery;
   let gallery: GalleryIndex;
   if (!existsSync(file)) {
     console.warn(`[tokenscape] ${file} not found: building an empty gallery (run \`npm run precompute\` first).`);
@@ -42,7 +44,7 @@ export function loadGallery(): GalleryIndex {
     }
     gallery = checkGallery(parsed, file);
   }
-  cached = { dir, gallery };
+  cached = { dir, mtimeMs, gallery };
   return gallery;
 }
 

@@ -39,3 +39,19 @@ export function embedSnippet(src: string, title: string): string {
   const attr = (s: string) => s.replaceAll('&', '&amp;').replaceAll('"', '&quot;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
   return `<iframe src="${attr(src)}" width="100%" height="600" loading="lazy" title="${attr(title)}"></iframe>`;
 }
+
+/** Width ÷ height of the responsive embed: the map's usual shape on a wide page. */
+export const EMBED_ASPECT_RATIO = '16 / 10';
+
+/**
+ * The responsive variant: a wrapper whose height follows its width (CSS aspect-ratio), with the
+ * iframe filling it, so the map keeps its shape in a narrow column or on a phone.
+ */
+export function responsiveEmbedSnippet(src: string, title: string, aspectRatio = EMBED_ASPECT_RATIO): string {
+  const attr = (s: string) => s.replaceAll('&', '&amp;').replaceAll('"', '&quot;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+  return (
+    `<div style="position:relative;width:100%;aspect-ratio:${attr(aspectRatio)}">` +
+    `<iframe src="${attr(src)}" style="position:absolute;inset:0;width:100%;height:100%;border:0" loading="lazy" title="${attr(title)}"></iframe>` +
+    `</div>`
+  );
+}

@@ -2,7 +2,7 @@
  * "Copy embed code" on the exhibit page. The iframe's src is absolute: from SITE_URL when the
  * site was built with one, otherwise completed from the page's own location.
  */
-import { embedSnippet } from '../site/urls.ts';
+import { embedSnippet, responsiveEmbedSnippet } from '../site/urls.ts';
 
 export function embedUrl(src: string, pageHref: string, query = ''): string {
   const url = new URL(src, pageHref);
@@ -17,15 +17,20 @@ export function mountEmbedCode(): void {
   const button = root.querySelector<HTMLButtonElement>('[data-tks-embed-copy]')!;
   const withState = root.querySelector<HTMLInputElement>('[data-tks-embed-state]');
   const status = root.querySelector<HTMLElement>('[data-tks-embed-status]')!;
+  const variants = Array.from(root.querySelectorAll<HTMLInputElement>('[data-tks-embed-variant]'));
   const code = () => {
     const query = withState?.checked ? location.search : '';
-    return embedSnippet(embedUrl(root.dataset.embedSrc ?? 'embed/', location.href, query), root.dataset.embedTitle ?? 'Tokenscape map');
+    const src = embedUrl(root.dataset.embedSrc ?? 'embed/', location.href, query);
+    const title = root.dataset.embedTitle ?? 'Tokenscape map';
+    const responsive = variants.find((v) => v.checked)?.value === 'responsive';
+    return responsive ? responsiveEmbedSnippet(src, title) : embedSnippet(src, title);
   };
   const refresh = () => {
     text.value = code();
   };
   refresh();
   withState?.addEventListener('change', refresh);
+  for (const v of variants) v.addEventListener('change', refresh);
   text.addEventListener('focus', () => {
     refresh();
     text.select();
