@@ -51,6 +51,8 @@ describe.skipIf(!site)('accessibility', () => {
           // The rules really ran on the page (a broken injection would pass silently otherwise).
           expect(results.passes.length, p).toBeGreaterThan(10);
           found[p] = describeViolations(results);
+          const minor = results.violations.filter((v) => v.impact !== 'serious' && v.impact !== 'critical');
+          if (minor.length) console.info(`[a11y] ${p} (${colorScheme}): ${minor.map((v) => `${v.id} (${v.impact})`).join(', ')}`);
           if (p === '/') {
             // The check can fail: a picture without a text alternative is reported as critical.
             await page.evaluate(() => document.querySelector('main')!.append(Object.assign(document.createElement('img'), { src: 'data:,' })));

@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { newContext, waitForMap, type SiteInfo } from '../support/browser.ts';
 import { fixture } from '../support/fixtures.ts';
@@ -165,6 +166,9 @@ describe.skipIf(!site)('live preview: npm run dev', () => {
     expect(text).toContain(where);
     expect(text).toContain('exhibits[1].colour');
     expect(await cardTitles()).toEqual(['River text, renamed', 'Dante opening']);
+    // The banner is announced and readable (no serious or critical axe-core findings).
+    const axe = await new AxeBuilder({ page }).include('[data-tks-dev-error]').analyze();
+    expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
     // The exhibit pages still work with the last good data.
     await page.goto(`${address}dante/`);
     expect(await waitForMap(page, 60_000)).toBe('ready');
