@@ -85,7 +85,14 @@ async function main(): Promise<void> {
   let running: Promise<void> | null = null;
   let again = false;
   let afterRebuild: () => void = () => {};
+  // Editors often save by writing a new file and renaming it over the old one (unlink, then add):
+  // wait for the events of one save to settle before reading the config.
+  let settle: NodeJS.Timeout | undefined;
   const scheduleRebuild = () => {
+    clearTimeout(settle);
+    settle = setTimeout(startRebuild, 150);
+  };
+  const startRebuild = () => {
     if (running) {
       again = true;
       return;

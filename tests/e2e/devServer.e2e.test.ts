@@ -5,7 +5,7 @@
  * follow each change by itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -27,6 +27,11 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+async function saveByRename(file: string, text: string): Promise<void> {
+  await writeFile(`${file}.swp`, text);
+  await rename(`${file}.swp`, file);
 }
 
 const CORPUS_A = 'The river flows past the old mill.\nThe miller sings while the wheel turns.\n'.repeat(20);
@@ -175,9 +180,10 @@ describe.skipIf(!site)('live preview: npm run dev', () => {
     expect(await page.locator('h1').textContent()).toBe('Dante opening');
     await expect(page.locator('[data-tks-dev-error]').count()).resolves.toBe(1);
 
-    // Fixed: the banner goes and the change shows.
+    // Fixed, saved the way many editors save (a new file renamed over the old one): the banner goes
+    // and the change shows.
     const fixedFrom = output.length;
-    await writeFile(
+    await saveByRename(
       configFile,
       configText([
         { id: 'river', title: 'River text, renamed', corpus: 'river.txt' },
@@ -187,6 +193,16 @@ describe.skipIf(!site)('live preview: npm run dev', () => {
     await waitForOutput(/Gallery ready/, fixedFrom);
     await page.waitForFunction(() => document.querySelector('h1')?.textContent === 'Dante fixed', undefined, { timeout: 30_000 });
     await expect(page.locator('[data-tks-dev-error]').count()).resolves.toBe(0);
+
+    // The renamed-over file is still watched.
+    await writeFile(
+      configFile,
+      configText([
+        { id: 'river', title: 'River text, renamed', corpus: 'river.txt' },
+        { id: 'dante', title: 'Dante again', corpus: 'dante.txt' },
+      ]),
+    );
+    await page.waitForFunction(() => document.querySelector('h1')?.textContent === 'Dante again', undefined, { timeout: 30_000 });
   });
 
   it('a new or edited content/{id}.md shows on the open exhibit page', async () => {
