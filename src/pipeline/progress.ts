@@ -160,12 +160,23 @@ export function createReporter(options: ReporterOptions = {}): ProgressReporter 
   };
 }
 
-/** `--quiet` / `--verbose`, or TOKENSCAPE_PROGRESS=quiet|normal|verbose (for `npm run build`). */
+/**
+ * `--quiet` / `--verbose` on the command line, else TOKENSCAPE_PROGRESS=quiet|verbose, else npm's own
+ * log level: `npm run build --quiet` (or `-s`) and `npm run build --verbose` reach the precompute
+ * step that way (npm exports them as npm_config_loglevel), where `npm run build -- --quiet` would
+ * hand the flag to `astro build` instead. Only inside those npm scripts: `npm test --silent` does
+ * not silence the builds that tests start.
+ */
 export function verbosityFrom(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Verbosity {
   if (argv.includes('--quiet') || argv.includes('-q')) return 'quiet';
   if (argv.includes('--verbose') || argv.includes('-v')) return 'verbose';
   const fromEnv = env.TOKENSCAPE_PROGRESS;
-  return fromEnv === 'quiet' || fromEnv === 'verbose' ? fromEnv : 'normal';
+  if (fromEnv === 'quiet' || fromEnv === 'verbose') return fromEnv;
+  // Only for our own npm scripts: `npm test --silent` must not silence the builds the tests start.
+  const npmLevel = ['build', 'precompute', 'dev'].includes(env.npm_lifecycle_event ?? '') ? env.npm_config_loglevel : undefined;
+  if (npmLevel === 'silent' || npmLevel === 'error' || npmLevel === 'warn') return 'quiet';
+  if (npmLevel === 'verbose' || npmLevel === 'silly') return 'verbose';
+  return 'normal';
 }
 
 let current: ProgressReporter | null = null;

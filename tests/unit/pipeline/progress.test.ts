@@ -74,11 +74,20 @@ describe('progress of long stages', () => {
     expect(progressLine('rows', 50, 100, 1, 'rows')).toBe('rows  [##########----------] 50%  50 rows / 100 rows  50 rows/s  ETA 1s');
   });
 
-  it('takes --quiet / --verbose from the command line or TOKENSCAPE_PROGRESS', () => {
+  it('takes --quiet / --verbose from the command line, TOKENSCAPE_PROGRESS or npm\'s log level', () => {
     expect(verbosityFrom(['--quiet'], {})).toBe('quiet');
     expect(verbosityFrom(['-v'], {})).toBe('verbose');
     expect(verbosityFrom([], { TOKENSCAPE_PROGRESS: 'verbose' })).toBe('verbose');
     expect(verbosityFrom([], { TOKENSCAPE_PROGRESS: 'loud' })).toBe('normal');
+    // npm run build --quiet / -s / --verbose (npm's own flags, exported as npm_config_loglevel)
+    const npm = (script: string, level: string) => ({ npm_lifecycle_event: script, npm_config_loglevel: level });
+    expect(verbosityFrom([], npm('build', 'warn'))).toBe('quiet');
+    expect(verbosityFrom([], npm('precompute', 'silent'))).toBe('quiet');
+    expect(verbosityFrom([], npm('build', 'verbose'))).toBe('verbose');
+    expect(verbosityFrom([], npm('build', 'notice'))).toBe('normal');
+    expect(verbosityFrom(['--verbose'], npm('build', 'warn'))).toBe('verbose');
+    // `npm test --silent` does not silence the builds a test starts.
+    expect(verbosityFrom([], npm('test', 'silent'))).toBe('normal');
   });
 
   it('counts the characters of lines as they are consumed, and each pass over rows as a stage', async () => {
