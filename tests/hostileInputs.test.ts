@@ -94,7 +94,16 @@ const CASES: HostileCase[] = [
   },
   // ---- safetensors: the embedding itself
   { name: 'embedding stored as I8', model: { tensors: {}, files: { 'model.safetensors': rawSafetensors({ 'model.embed_tokens.weight': { dtype: 'I8', shape: [V, 8], data_offsets: [0, V * 8] } }, V * 8) } }, error: [/The embedding tensor model\.embed_tokens\.weight of .* is I8; Tokenscape reads F32, F16 and BF16/], file: 'model.safetensors' },
-  { name: 'no embedding tensor', model: { tensors: { 'lm_head.weight': tinyTensors(V, 8)['lm_head.weight'] } }, error: [/No input-embedding tensor found in \.\/model/, /Looked for model\.embed_tokens\.weight/], file: 'model.safetensors' },
+  { name: 'no embedding tensor', model: { tensors: { 'model.norm.weight': tinyTensors(V, 8)['model.norm.weight'] } }, error: [/No input-embedding tensor found in \.\/model/, /Looked for model\.embed_tokens\.weight/], file: 'model.safetensors' },
+  {
+    name: 'only the output embedding, and config.json says the model is not tied',
+    model: {
+      tensors: { 'lm_head.weight': tinyTensors(V, 8)['lm_head.weight'] },
+      files: { 'config.json': JSON.stringify({ model_type: 'llama', hidden_size: 8, vocab_size: V, tie_word_embeddings: false }) },
+    },
+    error: [/No input-embedding tensor found in \.\/model/, /stores only the output embedding lm_head\.weight/, /tie_word_embeddings: false/, /tensor: output/],
+    file: 'model.safetensors',
+  },
   { name: 'embedding smaller than the vocabulary', model: { rows: 20 }, error: [/No input-embedding tensor found/, /Candidates did not match the vocabulary \(43 tokens, config vocab_size 20\): model\.embed_tokens\.weight \[20,8\]/] },
   { name: 'embedding with no columns', model: { files: { 'model.safetensors': rawSafetensors({ 'model.embed_tokens.weight': { dtype: 'F32', shape: [V, 0], data_offsets: [0, 0] } }) } }, error: [/has shape \[43,0\]: no dimensions to project/], file: 'model.safetensors' },
   {

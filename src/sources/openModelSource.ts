@@ -1,0 +1,48 @@
+/**
+ * Opens a model of any config form: where its files are, its tokenizer, and the source of its embedding
+ * matrices. This is the one place that knows the formats; everything after it sees a ModelSource.
+ */
+import type { ModelRef, TokenizerRef } from '../config/types.ts';
+import type { EmbeddingSource } from '../embeddings/embeddingSource.ts';
+import { safetensorsSource } from '../embeddings/safetensorsSource.ts';
+import { TokenscapeError } from '../errors.ts';
+import type { HubEnvironment } from '../hub/hubEnvironment.ts';
+import { HubRepo } from '../hub/hubRepo.ts';
+import { loadTokenizer, type ModelTokenizer } from '../tokens/loadTokenizer.ts';
+import { hubRepoFiles, localFolderFiles, type RepoFiles } from './repoFiles.ts';
+
+export interface ModelSource {
+  /** Where the weights live: a Hub repo or a local folder (for the manifest and messages). */
+  files: RepoFiles;
+  tokenizer: ModelTokenizer;
+  embeddings: EmbeddingSource;
+}
+
+/** A tokenizer named apart from the weights (`tokenizer:` in the config). */
+export async function openTokenizer(ref: TokenizerRef, env: HubEnvironment): Promise<ModelTokenizer> {
+  switch (ref.kind) {
+    case 'hub':
+      return loadTokenizer(hubRepoFiles(await HubRepo.open(env, 'model', ref.id, ref.revision)));
+    case 'local':
+      return loadTokenizer(localFolderFiles(ref.path, ref.display));
+    case 'llama2c':
+      throw new TokenscapeError(`Reading the llama2.c tokenizer ${ref.display} is not available yet.`, { file: ref.path });
+  }
+}
+
+export async function openModelSource(ref: ModelRef, env: HubEnvironment): Promise<ModelSource> {
+  switch (ref.kind) {
+    case 'hub':
+    case 'local': {
+      const files = ref.kind === 'hub' ? hubRepoFiles(await HubRepo.open(env, 'model', ref.id, ref.revision)) : localFolderFiles(ref.path, ref.display);
+      const tokenizer = ref.tokenizer ? await openTokenizer(ref.tokenizer, env) : await loadTokenizer(files);
+      return { files, tokenizer, embeddings: safetensorsSource(files) };
+    }
+    case 'gguf':
+    case 'gguf-hub':
+      // The gguf helper wires its source here: RepoFiles of the file's folder or repo, tokenizer from the metadata.
+      throw new TokenscapeError(`GGUF files are not read yet (${ref.kind === 'gguf' ? ref.display : `${ref.id}/${ref.file}`}).`);
+    case 'llama2c':
+      throw new TokenscapeError(`llama2.c checkpoints are not read yet (${ref.display}).`, { file: ref.path });
+  }
+}
