@@ -69,7 +69,7 @@ async function materialise(source: ModelSource, tensor: EmbeddingLocation, works
 }
 
 export async function openModel(ref: ModelRef, env: HubEnvironment, workspace: Workspace): Promise<OpenedModel> {
-  const source = await openModelSource(ref, env);
+  const source = await openModelSource(ref, env, workspace.cacheDir);
   const matrices = new Map<TensorRole, Promise<ModelContext>>();
   return {
     source,

@@ -26,6 +26,8 @@ export interface ModelTokenizer {
    * lineEncoder.ts). Optional so that stand-in tokenizers need not provide one.
    */
   lineEncoder?(): LineEncoder;
+  /** The tokenizer as the files the browser loads (transformers.js reads exactly these two). */
+  exportFiles(): { 'tokenizer.json': string; 'tokenizer_config.json': string };
 }
 
 async function readJsonObject(files: RepoFiles, name: string): Promise<Record<string, unknown>> {
@@ -90,6 +92,10 @@ export async function loadTokenizer(files: RepoFiles): Promise<ModelTokenizer> {
   }
 
   const identity = (await Promise.all(TOKENIZER_FILES.map((f) => files.identity(f)))).join('|');
+  const exported = {
+    'tokenizer.json': await readFile(tokenizerPath, 'utf8'),
+    'tokenizer_config.json': await readFile(await files.localPath('tokenizer_config.json'), 'utf8'),
+  };
   let lineEncoders: (() => LineEncoder) | undefined;
   const encode = (text: string, addSpecialTokens: boolean) => tokenizer.encode(text, { add_special_tokens: addSpecialTokens }) as number[];
   return {
@@ -101,5 +107,6 @@ export async function loadTokenizer(files: RepoFiles): Promise<ModelTokenizer> {
     identity,
     configVocabSize,
     lineEncoder: () => (lineEncoders ??= prepareLineEncoders(tokenizer, encode))(),
+    exportFiles: () => exported,
   };
 }
