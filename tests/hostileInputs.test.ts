@@ -112,7 +112,7 @@ const CASES: HostileCase[] = [
     corpus: { yaml: 'vocabulary' },
     error: [/2 of 43 embedding rows of model\.embed_tokens\.weight of .*model\.safetensors contain NaN or Infinity/],
   },
-  { name: 'only PyTorch weights', model: { files: { 'model.safetensors': null, 'pytorch_model.bin': 'not a pickle' } }, error: [/has no safetensors weights/, /It only has pytorch_model\.bin/] },
+  { name: 'only PyTorch weights', model: { files: { 'model.safetensors': null, 'pytorch_model.bin': 'not a pickle' } }, error: [/has only pytorch_model\.bin, no safetensors weights/, /cannot be read in part/, /save_pretrained/] },
   // ---- sharded checkpoints
   { name: 'index that is not JSON', model: { files: { 'model.safetensors.index.json': '{"weight_map": {' } }, error: [/model\.safetensors\.index\.json of \.\/model is not valid JSON/], file: 'model.safetensors.index.json' },
   { name: 'index without a weight_map', model: { files: { 'model.safetensors.index.json': '{"metadata": {}}' } }, error: [/model\.safetensors\.index\.json of \.\/model has no weight_map/], file: 'model.safetensors.index.json' },

@@ -49,11 +49,20 @@ async function weightFiles(files: RepoFiles): Promise<{ candidates: string[]; we
     return { candidates: [...new Set(weightMap.values())], weightMap };
   }
   if (files.has('model.safetensors')) return { candidates: ['model.safetensors'], weightMap: null };
-  const hint = ['pytorch_model.bin', 'pytorch_model.bin.index.json', 'tf_model.h5'].find((f) => files.has(f));
-  throw new TokenscapeError(`${files.label} has no safetensors weights (model.safetensors or model.safetensors.index.json).`, {
-    hint: hint
-      ? `It only has ${hint}; Tokenscape reads safetensors so that it can fetch the embedding alone. Pick a revision or mirror with safetensors weights.`
-      : 'Tokenscape reads the embedding tensor from safetensors weights.',
+  const other = ['pytorch_model.bin', 'pytorch_model.bin.index.json', 'model.bin', 'tf_model.h5', 'flax_model.msgpack', 'model.ckpt.index'].filter((f) => files.has(f));
+  if (other.length === 0) {
+    throw new TokenscapeError(`${files.label} has no safetensors weights (model.safetensors or model.safetensors.index.json).`, {
+      hint: 'Tokenscape reads the embedding tensor from safetensors weights; check the model id or folder.',
+    });
+  }
+  const pickle = other.some((f) => f.startsWith('pytorch_model') || f === 'model.bin');
+  const convert =
+    files.source === 'hub'
+      ? `Many Hub repos have a safetensors copy in an open pull request of the conversion bot ("Adding \`safetensors\` variant"): set revision: refs/pr/<number> to use it. Otherwise convert it once: python3 -c "from transformers import AutoModelForCausalLM as M; M.from_pretrained('${files.label}').save_pretrained('./${files.label.split('/').at(-1)}-safetensors')" and use model: { path: ./${files.label.split('/').at(-1)}-safetensors }.`
+      : `Convert it once: python3 -c "from transformers import AutoModelForCausalLM as M; M.from_pretrained('${files.describe('')}').save_pretrained('${files.describe('')}-safetensors')" (safe_serialization is the default) and point model: { path: } at the new folder.`;
+  throw new TokenscapeError(`${files.label} has only ${other.join(' and ')}, no safetensors weights; Tokenscape does not read ${pickle ? 'PyTorch pickle' : 'these'} files.`, {
+    file: files.describe(other[0]),
+    hint: `${pickle ? 'A pickle cannot be read in part (the embedding would mean downloading and unpickling the whole checkpoint) and unpickling can run arbitrary code. ' : 'Tokenscape reads safetensors, whose header says where the embedding is, so that it fetches the embedding alone. '}${convert}`,
   });
 }
 
