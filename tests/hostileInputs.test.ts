@@ -17,6 +17,7 @@ import { parseGalleryConfig } from '../src/config/index.ts';
 import { TokenscapeError } from '../src/errors.ts';
 import type { HubEnvironment } from '../src/hub/hubEnvironment.ts';
 import { precompute } from '../src/pipeline/precompute.ts';
+import { fixture, hasFixtures } from './support/fixtures.ts';
 import { editHeader, parseCsv, rawSafetensors } from './support/hostileFiles.ts';
 import { encodeSafetensors } from './support/safetensors.ts';
 import { TINY_CORPUS, TINY_VOCAB, tinyEmbedding, tinyModelFiles, tinyTensors, type TinyModelOptions } from './support/tinyModel.ts';
@@ -314,5 +315,91 @@ describe('hostile tokens are data', () => {
     expect(csv[0]).toEqual(['token_id', 'token', 'piece', 'count', 'x', 'y', 'z']);
     expect(csv.slice(1).map((row) => row[2])).toEqual(expected);
     expect(csv.slice(1).every((row) => row.length === 7)).toBe(true);
+  });
+});
+
+describe.skipIf(!hasFixtures)('hostile llama2.c inputs: one clear error naming the file and the field, nothing written', () => {
+  const checkpoint = () => readFileSync(fixture('models/llama2c/aidreams260K/aidreams260K.bin'));
+  const tokenizerBin = () => readFileSync(fixture('models/llama2c/aidreams260K/tok512.bin'));
+  /** The checkpoint with header field `index` (dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len) set. */
+  const withHeader = (index: number, value: number) => {
+    const b = Buffer.from(checkpoint());
+    b.writeInt32LE(value, index * 4);
+    return b;
+  };
+  /** tok512.bin with token `id`'s length field replaced (and, optionally, its bytes). */
+  const withToken = (id: number, edit: (b: Buffer, at: number) => void) => {
+    const b = Buffer.from(tokenizerBin());
+    let at = 4;
+    for (let i = 0; i < id; i++) at += 8 + b.readInt32LE(at + 4);
+    edit(b, at);
+    return b;
+  };
+  const ggufMagic = Buffer.concat([Buffer.from('GGUF'), Buffer.alloc(60)]);
+  const version1 = Buffer.concat([Buffer.from([0x32, 0x34, 0x6b, 0x61]), Buffer.alloc(252)]);
+
+  interface Llama2cCase {
+    name: string;
+    model?: Uint8Array | null;
+    tokenizer?: Uint8Array | null;
+    error: RegExp[];
+    /** The file the message must name. */
+    names: 'model.bin' | 'tokenizer.bin';
+  }
+  const L2C_CASES: Llama2cCase[] = [
+    { name: 'empty checkpoint', model: new Uint8Array(0), error: [/is 0 bytes long, shorter than its 28-byte header/], names: 'model.bin' },
+    { name: 'truncated header', model: checkpoint().subarray(0, 17), error: [/is 17 bytes long, shorter than its 28-byte header/], names: 'model.bin' },
+    { name: 'dim 0', model: withHeader(0, 0), error: [/has dim 0 in its header; it must be positive/], names: 'model.bin' },
+    { name: 'negative hidden_dim', model: withHeader(1, -172), error: [/has hidden_dim -172 in its header; it must be positive/], names: 'model.bin' },
+    { name: 'negative n_layers', model: withHeader(2, -4), error: [/has n_layers -4/], names: 'model.bin' },
+    { name: 'zero n_heads', model: withHeader(3, 0), error: [/has n_heads 0/], names: 'model.bin' },
+    { name: 'more kv heads than heads', model: withHeader(4, 8), error: [/has n_kv_heads 8 > n_heads 4/], names: 'model.bin' },
+    { name: 'dim not a multiple of the heads', model: withHeader(3, 3), error: [/has n_kv_heads 4 > n_heads 3|not a multiple of n_heads/], names: 'model.bin' },
+    { name: 'zero vocab_size', model: withHeader(5, 0), error: [/has vocab_size 0 in its header; it must be non-zero/], names: 'model.bin' },
+    { name: 'zero seq_len', model: withHeader(6, 0), error: [/has seq_len 0/], names: 'model.bin' },
+    { name: 'sizes whose product overflows 2^53', model: withHeader(0, 0x7ffffff0), error: [/is 932124 bytes, but its header \(dim 2147483632, .*\) describes \d{20,} bytes of weights/], names: 'model.bin' },
+    { name: 'a vocabulary larger than the file', model: withHeader(5, 2_000_000), error: [/is 932124 bytes, but its header .*vocab_size 2000000.* describes \d+ bytes/], names: 'model.bin' },
+    { name: 'truncated weights', model: checkpoint().subarray(0, 500_000), error: [/is 500000 bytes, but its header .* describes 932124 bytes of weights/], names: 'model.bin' },
+    { name: 'an untied header (negative vocab_size) without the classifier', model: withHeader(5, -512), error: [/vocab_size -512.* describes 1063196 bytes/], names: 'model.bin' },
+    { name: 'a GGUF file given as llama2c', model: ggufMagic, error: [/is a GGUF file, not a llama2\.c checkpoint/, /model: \{ gguf: \.\.\. \}/], names: 'model.bin' },
+    { name: 'a llama2.c version 1 export', model: version1, error: [/"version 1\/2" export \(magic ak42\)/, /--version 0/], names: 'model.bin' },
+    { name: 'missing checkpoint', model: null, error: [/The llama2\.c checkpoint \.\/model\.bin does not exist/], names: 'model.bin' },
+    { name: 'a tokenizer of another vocabulary size', tokenizer: readFileSync(fixture('models/llama2c/llama2-tokenizer/tokenizer.bin')), error: [/has vocab_size 512, but its tokenizer has 32000 tokens/], names: 'model.bin' },
+    { name: 'missing tokenizer.bin', tokenizer: null, error: [/The llama2\.c tokenizer \.\/tokenizer\.bin does not exist/], names: 'tokenizer.bin' },
+    { name: 'empty tokenizer.bin', tokenizer: new Uint8Array(2), error: [/is 2 bytes long, too short for its header \(max_token_length/], names: 'tokenizer.bin' },
+    { name: 'zero max_token_length', tokenizer: (() => { const b = Buffer.from(tokenizerBin()); b.writeInt32LE(0, 0); return b; })(), error: [/has max_token_length 0; it must be positive/], names: 'tokenizer.bin' },
+    { name: 'a token length past the end of the file', tokenizer: withToken(300, (b, at) => b.writeInt32LE(0x7fffffff, at + 4)), error: [/gives token 300 a length of 2147483647 bytes, past the end of the file/], names: 'tokenizer.bin' },
+    { name: 'a negative token length', tokenizer: withToken(7, (b, at) => b.writeInt32LE(-3, at + 4)), error: [/gives token 7 the length -3; it must be positive/], names: 'tokenizer.bin' },
+    { name: 'a file that ends inside a token header', tokenizer: tokenizerBin().subarray(0, tokenizerBin().length - 2).subarray(0, 4 + 8 + 5 + 3), error: [/ends inside token 1/], names: 'tokenizer.bin' },
+    { name: 'a piece that is not UTF-8', tokenizer: withToken(300, (b, at) => b.writeUInt8(0xff, at + 8)), error: [/has token 300 whose bytes are not valid UTF-8/], names: 'tokenizer.bin' },
+    { name: 'a NaN score', tokenizer: withToken(400, (b, at) => b.writeFloatLE(NaN, at)), error: [/gives token 400 the score NaN/], names: 'tokenizer.bin' },
+  ];
+
+  it('covers at least 20 cases', () => expect(L2C_CASES.length).toBeGreaterThanOrEqual(20));
+
+  it.each(L2C_CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+    const dir = join(root, 'llama2c-cases', slug(c.name));
+    mkdirSync(dir, { recursive: true });
+    const model = c.model === undefined ? checkpoint() : c.model;
+    const tokenizer = c.tokenizer === undefined ? tokenizerBin() : c.tokenizer;
+    if (model) writeFileSync(join(dir, 'model.bin'), model);
+    if (tokenizer) writeFileSync(join(dir, 'tokenizer.bin'), tokenizer);
+    const configFile = join(dir, 'gallery.yaml');
+    const config = parseGalleryConfig('title: T\nexhibits:\n  - id: l2c\n    title: T\n    model: { llama2c: ./model.bin, tokenizer: ./tokenizer.bin }\n    corpus: vocabulary\n', configFile);
+    const workspace = { cacheDir: join(dir, 'cache'), exhibitsDir: join(dir, 'exhibits') };
+    const before = process.memoryUsage().arrayBuffers;
+    const error = await precompute({ config, env: { ...hubEnv(dir), offline: true }, workspace }).then(() => null, (e: unknown) => e);
+    expect(error, 'the build must fail').toBeInstanceOf(TokenscapeError);
+    const text = (error as TokenscapeError).format();
+    for (const pattern of c.error) expect(text).toMatch(pattern);
+    expect(text).toContain(c.names);
+    expect(text).toMatch(/^exhibit "l2c"/);
+    expect(text).not.toMatch(/\n\s+at /);
+    expect(existsSync(join(workspace.exhibitsDir, 'l2c'))).toBe(false);
+    expect(existsSync(join(workspace.exhibitsDir, 'gallery.json'))).toBe(false);
+    expect(partials(workspace.exhibitsDir)).toEqual([]);
+    expect(partials(workspace.cacheDir)).toEqual([]);
+    expect(existsSync(join(workspace.cacheDir, 'embeddings'))).toBe(false);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 1024 * 1024);
   });
 });
