@@ -9,6 +9,7 @@ import type { EmbeddingSource } from '../embeddings/embeddingSource.ts';
 import { llama2cSource } from '../embeddings/llama2cSource.ts';
 import { safetensorsSource } from '../embeddings/safetensorsSource.ts';
 import { TokenscapeError } from '../errors.ts';
+import { openGgufModel } from '../gguf/openGgufModel.ts';
 import type { HubEnvironment } from '../hub/hubEnvironment.ts';
 import { HubRepo } from '../hub/hubRepo.ts';
 import { loadBuiltTokenizer } from '../tokens/builtTokenizer.ts';
@@ -46,8 +47,7 @@ export async function openModelSource(ref: ModelRef, env: HubEnvironment, cacheD
     }
     case 'gguf':
     case 'gguf-hub':
-      // The gguf helper wires its source here: RepoFiles of the file's folder or repo, tokenizer from the metadata.
-      throw new TokenscapeError(`GGUF files are not read yet (${ref.kind === 'gguf' ? ref.display : `${ref.id}/${ref.file}`}).`);
+      return openGgufModel(ref, env, cacheDir, ref.tokenizer && (() => openTokenizer(ref.tokenizer!, env, cacheDir)));
     case 'llama2c': {
       if (!existsSync(ref.path)) {
         throw new TokenscapeError(`The llama2.c checkpoint ${ref.display} does not exist (${ref.path}).`, { file: ref.path, hint: 'llama2c: is resolved relative to the config file.' });
