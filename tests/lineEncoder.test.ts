@@ -16,7 +16,7 @@ import { loadTokenizer, type ModelTokenizer } from '../src/tokens/loadTokenizer.
 import { fixture, hasFixtures } from './support/fixtures.ts';
 
 const ADVERSARIAL = [
-  ' ', '  ', '     ', 'a', ' a', 'a ', '  leading two', 'trailing two  ', 'inner    run   of     spaces',
+  '', ' ', '  ', '     ', 'a', ' a', 'a ', '  leading two', 'trailing two  ', 'inner    run   of     spaces',
   '\t', '\ttab', 'tab\t', 'a\tb\t\tc', ' \t mixed \t ', '\r', 'a\rb', 'end\r', '\r\rx', '\f\v form feeds',
   'emoji 😀 👍🏽 🇮🇹 family 👨‍👩‍👧 😀😀😀', 'CJK 東京は日本の首都です。中文测试 한국어', 'Ελληνικά Русский العربية עברית हिन्दी ไทย',
   'combining e\u0301 a\u0300\u0301 n\u0303 \u0301lead', 'zero\u200bwidth\u200djoiner', '\u00a0nbsp\u00a0 \u3000ideographic',

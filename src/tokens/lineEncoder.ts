@@ -326,6 +326,8 @@ function fastEncoder({ internals, strategy, cut, refine, fastBpe }: Prepared, pl
   /** Fills scratchPieces; false when the line must take the plain path. */
   function piecesOf(line: string): boolean {
     scratchPieces.length = 0;
+    // encode skips an empty text before normalising (which could prepend "▁" to it).
+    if (line.length === 0) return true;
     if (internals.hasAddedToken(line)) return false;
     const normalized = internals.normalize(line);
     if (normalized.length === 0) return true;
