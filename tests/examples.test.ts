@@ -34,7 +34,7 @@ const EXAMPLES: Record<string, Expected> = {
   'gpt2.yaml': { repo: 'openai-community/gpt2', tensor: 'wte.weight', rows: 50257, tied: true, tokens: 50257 },
   'bert-base-uncased.yaml': { repo: 'google-bert/bert-base-uncased', tensor: 'bert.embeddings.word_embeddings.weight', rows: 30522, tied: true, tokens: 30522 },
   'llama-3-8b.yaml': { repo: 'meta-llama/Meta-Llama-3-8B', tensor: 'model.embed_tokens.weight', rows: 128256, tied: false, tokens: 128256 },
-  'qwen2.5-7b.yaml': { repo: 'Qwen/Qwen2.5-7B', tensor: 'model.embed_tokens.weight', rows: 152064, tied: false },
+  'qwen2.5-7b.yaml': { repo: 'Qwen/Qwen2.5-7B', tensor: 'model.embed_tokens.weight', rows: 152064, tied: false, tokens: 151665 },
   'llama-2-7b-q4_k_m-gguf.yaml': { repo: 'TheBloke/Llama-2-7B-GGUF', tensor: 'token_embd.weight', rows: 32000, tied: false },
 };
 

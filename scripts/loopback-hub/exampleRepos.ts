@@ -47,6 +47,25 @@ export async function exampleRepos(fixtures: string): Promise<ExampleRepo[]> {
   const f32 = (name: string, shape: number[]) => ({ name, dtype: 'F32' as Dtype, shape });
   return [
     {
+      id: 'meta-llama/Meta-Llama-3-8B',
+      // Only the tiktoken form of the LLaMA-3 vocabulary is in the fixtures (the repo's original/ folder).
+      copy: { 'original/tokenizer.model': 'tokenizers/llama3/original/tokenizer.model', 'tokenizer_config.json': 'tokenizers/llama3/tokenizer_config.json' },
+      config: { architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_size: H, vocab_size: 128256, tie_word_embeddings: false, torch_dtype: 'bfloat16' },
+      shards: {
+        'model-00001-of-00002.safetensors': [bf16('model.embed_tokens.weight', [128256, H]), bf16('model.norm.weight', [H])],
+        'model-00002-of-00002.safetensors': [bf16('lm_head.weight', [128256, H])],
+      },
+      readme: 'Meta-Llama-3-8B stand-in: the real tiktoken vocabulary (original/tokenizer.model), untied BF16 weights of hidden size 8.',
+    },
+    {
+      id: 'Qwen/Qwen2.5-7B',
+      copy: tok('qwen2.5', 'vocab.json', 'merges.txt', 'tokenizer_config.json', 'added_tokens.json', 'special_tokens_map.json'),
+      // 151665 tokens, 152064 embedding rows (padded), as in the real model.
+      config: { architectures: ['Qwen2ForCausalLM'], model_type: 'qwen2', hidden_size: H, vocab_size: 152064, tie_word_embeddings: false, torch_dtype: 'bfloat16' },
+      shards: { 'model.safetensors': [bf16('lm_head.weight', [152064, H]), bf16('model.embed_tokens.weight', [152064, H]), bf16('model.norm.weight', [H])] },
+      readme: 'Qwen2.5-7B stand-in: the real vocab.json + merges.txt, untied BF16 weights of hidden size 8.',
+    },
+    {
       id: 'mistralai/Mistral-7B-v0.1',
       copy: tok('mistral-7b-v0.1', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'tokenizer.model'),
       config: { architectures: ['MistralForCausalLM'], model_type: 'mistral', hidden_size: H, vocab_size: 32000, tie_word_embeddings: false, torch_dtype: 'bfloat16' },
