@@ -18,6 +18,7 @@ import { TokenscapeError } from '../src/errors.ts';
 import type { HubEnvironment } from '../src/hub/hubEnvironment.ts';
 import { precompute } from '../src/pipeline/precompute.ts';
 import { fixture, hasFixtures } from './support/fixtures.ts';
+import { encodeGguf, tinyLlamaGguf, type GgufKv, type GgufTensorSpec } from './support/ggufFile.ts';
 import { editHeader, parseCsv, rawSafetensors } from './support/hostileFiles.ts';
 import { encodeSafetensors } from './support/safetensors.ts';
 import { TINY_CORPUS, TINY_VOCAB, tinyEmbedding, tinyModelFiles, tinyTensors, type TinyModelOptions } from './support/tinyModel.ts';
@@ -396,6 +397,108 @@ describe.skipIf(!hasFixtures)('hostile llama2.c inputs: one clear error naming t
     expect(text).toMatch(/^exhibit "l2c"/);
     expect(text).not.toMatch(/\n\s+at /);
     expect(existsSync(join(workspace.exhibitsDir, 'l2c'))).toBe(false);
+    expect(existsSync(join(workspace.exhibitsDir, 'gallery.json'))).toBe(false);
+    expect(partials(workspace.exhibitsDir)).toEqual([]);
+    expect(partials(workspace.cacheDir)).toEqual([]);
+    expect(existsSync(join(workspace.cacheDir, 'embeddings'))).toBe(false);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 1024 * 1024);
+  });
+});
+
+describe('hostile GGUF files: one clear error naming the file and the field, bounded memory, nothing written', () => {
+  const PIECES = ['<unk>', '<s>', '</s>', '\u2581', 'a', 'b', 'c', 'd', 'e', '\u2581a', '\u2581b', 'ab', 'cd', '\u2581ab', 'de', '\u2581cd'];
+  const ROWS = PIECES.length;
+  const COLS = 8;
+  const embedding = () => Float32Array.from({ length: ROWS * COLS }, (_, i) => Math.sin(i * 0.7) + (i % 5) * 0.1);
+  const embdTensor = (edit: Partial<GgufTensorSpec> = {}): GgufTensorSpec => {
+    const e = embedding();
+    return { name: 'token_embd.weight', dims: [COLS, ROWS], type: 0, data: new Uint8Array(e.buffer), ...edit };
+  };
+  const gguf = (extra: Parameters<typeof tinyLlamaGguf>[3] = {}) => tinyLlamaGguf(PIECES, embedding(), COLS, extra);
+  const u64 = (v: bigint) => {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, v, true);
+    return b;
+  };
+  const raw = (key: string, typeId: number, bytes: Uint8Array): GgufKv => ({ key, type: 'raw', typeId, bytes });
+  const setU32 = (bytes: Uint8Array, at: number, v: number) => {
+    const b = bytes.slice();
+    new DataView(b.buffer).setUint32(at, v, true);
+    return b;
+  };
+  const valid = gguf();
+  const oneKey = encodeGguf({ metadata: [{ key: 'general.architecture', type: 'str', value: 'llama' }] });
+
+  interface GgufCase {
+    name: string;
+    /** The file's bytes; null: no file at all. */
+    file: Uint8Array | null;
+    error: RegExp[];
+  }
+  const GGUF_CASES: GgufCase[] = [
+    { name: 'empty file', file: new Uint8Array(0), error: [/is not a readable GGUF file: it has only 0 bytes/, /at magic/] },
+    { name: 'bad magic', file: Uint8Array.from([...Buffer.from('GGUX'), ...valid.subarray(4)]), error: [/it starts with "GGUX", not "GGUF"/, /at magic/] },
+    { name: 'git LFS pointer instead of the file', file: new TextEncoder().encode('version https://git-lfs.github.com/spec/v1\noid sha256:00\nsize 1\n'), error: [/it starts with "vers", not "GGUF"/, /Git LFS pointer/] },
+    { name: 'GGUF version 1', file: gguf({ version: 1 }), error: [/its version is 1; Tokenscape reads versions 2 and 3 \(GGUF v1 is obsolete/, /at version/] },
+    { name: 'a big-endian GGUF file', file: setU32(valid, 4, 0x03000000), error: [/its version is 50331648; .*big-endian/] },
+    { name: 'absurd tensor count', file: gguf({ tensorCount: 1n << 40n }), error: [/claims 1099511627776 tensors, impossible in \d+ bytes/, /at tensor_count/] },
+    { name: 'absurd key count', file: gguf({ kvCount: 1n << 33n }), error: [/claims 8589934592 metadata keys, impossible in \d+ bytes/, /at metadata_kv_count/] },
+    { name: 'tensor count past 2^53', file: gguf({ tensorCount: 1n << 62n }), error: [/tensor_count is 4611686018427387904, far beyond any file/] },
+    { name: 'string length past the end of the file', file: gguf({ metadata: [raw('general.name', 8, u64(1n << 40n))] }), error: [/general\.name claims 1099511627776 bytes, past the end of the file/, /at general\.name/] },
+    { name: 'key length past the end of the file', file: Uint8Array.from([...valid.subarray(0, 24), ...u64(1n << 50n), ...valid.subarray(32)]), error: [/metadata key 0 claims 1125899906842624 bytes, past the end of the file/] },
+    { name: 'array count larger than the file', file: gguf({ metadata: [raw('tokenizer.ggml.merges', 9, Uint8Array.from([...[8, 0, 0, 0], ...u64(1n << 45n)]))] }), error: [/tokenizer\.ggml\.merges claims 35184372088832 elements, more than the \d+ bytes left in the file hold/] },
+    { name: 'unknown value type', file: gguf({ metadata: [raw('general.weird', 99, new Uint8Array(4))] }), error: [/the key "general\.weird" has the unknown value type 99/, /at general\.weird/] },
+    { name: 'array of an unknown value type', file: gguf({ metadata: [raw('general.list', 9, Uint8Array.from([...[42, 0, 0, 0], ...u64(2n)]))] }), error: [/general\.list is an array of the unknown value type 42/] },
+    { name: 'file cut off inside a key', file: oneKey.subarray(0, 40), error: [/metadata key 0 claims 20 bytes, past the end of the file \(40 bytes\)/] },
+    { name: 'file cut off inside the token list', file: valid.subarray(0, 200), error: [/tokenizer\.ggml\.tokens claims 16 elements, more than the 41 bytes left in the file hold/, /at tokenizer\.ggml\.tokens/] },
+    { name: 'file cut off after a value type', file: oneKey.subarray(0, 24 + 8 + 20 + 2), error: [/the file ends at byte 54, but general\.architecture \(value type\) needs bytes up to 56/] },
+    { name: 'general.alignment that is not a power of two', file: gguf({ metadata: [{ key: 'general.alignment', type: 'u32', value: 24 }] }), error: [/general\.alignment is 24, not a power of two/] },
+    { name: 'tensor with seven dimensions', file: gguf({ tensors: [embdTensor({ dims: [COLS, ROWS, 1, 1, 1, 1, 1] })] }), error: [/the tensor "token_embd\.weight" has 7 dimensions; GGUF allows 1 to 4/, /at token_embd\.weight/] },
+    { name: 'dims whose product overflows', file: gguf({ tensors: [embdTensor({ dims: [1n << 32n, 1n << 32n] })] }), error: [/the tensor "token_embd\.weight" has dimensions whose product overflows/] },
+    { name: 'unknown tensor type', file: gguf({ tensors: [embdTensor({ type: 99 })] }), error: [/the tensor "token_embd\.weight" has the unknown ggml type 99/] },
+    { name: 'misaligned tensor offset', file: gguf({ tensors: [embdTensor({ offset: 3 })] }), error: [/the tensor "token_embd\.weight" starts at data offset 3, not a multiple of the alignment 32/] },
+    { name: 'tensor offset past the end of the file', file: gguf({ tensors: [embdTensor({ offset: 1 << 20 })] }), error: [/the tensor "token_embd\.weight" \(F32 \[8, 16\]\) ends at byte \d+, past the end of the file \(\d+ bytes; a truncated download\?\)/] },
+    { name: 'truncated tensor data', file: valid.subarray(0, valid.length - 40), error: [/the tensor "token_embd\.weight" \(F32 \[8, 16\]\) ends at byte \d+, past the end of the file/] },
+    { name: 'overlapping tensors', file: gguf({ tensors: [embdTensor(), { name: 'output.weight', dims: [COLS, ROWS], type: 0, data: embdTensor().data, offset: 64 }] }), error: [/the tensors "token_embd\.weight" and "output\.weight" overlap/] },
+    { name: 'rows that are not whole blocks', file: gguf({ tensors: [embdTensor({ dims: [40, ROWS], type: 8, data: new Uint8Array(34 * ROWS * 2) })] }), error: [/the tensor "token_embd\.weight" is Q8_0 \(blocks of 32\) but its rows have 40 values/] },
+    { name: 'embedding in a type Tokenscape does not dequantise', file: gguf({ tensors: [embdTensor({ dims: [256, ROWS], type: 16, data: new Uint8Array(66 * ROWS) })] }), error: [/token_embd\.weight of .*model\.gguf is stored as IQ2_XXS, which Tokenscape does not dequantise/, /Readable types: F32, F16, BF16, Q8_0/] },
+    { name: 'vocabulary-only GGUF file', file: gguf({ tensors: [] }), error: [/model\.gguf holds no tensors \(a vocabulary-only GGUF file\)/] },
+    { name: 'no token_embd.weight', file: gguf({ tensors: [embdTensor({ name: 'blk.0.attn_q.weight' })] }), error: [/has no token_embd\.weight tensor\. Its tensors: blk\.0\.attn_q\.weight/] },
+    { name: 'embedding smaller than the vocabulary', file: gguf({ tensors: [embdTensor({ dims: [COLS, 10], data: new Uint8Array(COLS * 10 * 4) })] }), error: [/has 10 rows, fewer than the tokenizer's 16 tokens/] },
+    { name: 'scores that do not match the tokens', file: encodeGguf({ metadata: [{ key: 'tokenizer.ggml.model', type: 'str', value: 'llama' }, { key: 'tokenizer.ggml.tokens', type: 'arr', of: 'str', value: PIECES }, { key: 'tokenizer.ggml.scores', type: 'arr', of: 'f32', value: [0, 1, 2] }], tensors: [embdTensor()] }), error: [/tokenizer\.ggml\.scores has 3 entries for 16 tokens/, /at tokenizer\.ggml\.scores/] },
+    { name: 'a byte-level vocabulary with an unknown pre-tokenizer', file: encodeGguf({ metadata: [{ key: 'tokenizer.ggml.model', type: 'str', value: 'gpt2' }, { key: 'tokenizer.ggml.pre', type: 'str', value: 'kimi-k2' }, { key: 'tokenizer.ggml.tokens', type: 'arr', of: 'str', value: PIECES }, { key: 'tokenizer.ggml.merges', type: 'arr', of: 'str', value: ['a b'] }], tensors: [embdTensor()] }), error: [/cannot reproduce the pre-tokenizer "kimi-k2"/, /tokenizer: <org\/name/] },
+    { name: 'no tokenizer in the file', file: encodeGguf({ tensors: [embdTensor()] }), error: [/the file carries no tokenizer \(no tokenizer\.ggml\.model\)/, /tokenizer: <org\/name>/] },
+    { name: 'missing GGUF file', file: null, error: [/The GGUF file \.\/model\.gguf does not exist/] },
+  ];
+
+  it('covers at least 25 cases', () => expect(GGUF_CASES.length).toBeGreaterThanOrEqual(25));
+
+  it('the valid file of the table builds', async () => {
+    const dir = join(root, 'gguf-cases', 'valid');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'model.gguf'), valid);
+    const config = parseGalleryConfig('title: T\nexhibits:\n  - id: g\n    title: T\n    model: { gguf: ./model.gguf }\n    corpus: vocabulary\n', join(dir, 'gallery.yaml'));
+    const workspace = { cacheDir: join(dir, 'cache'), exhibitsDir: join(dir, 'exhibits') };
+    await precompute({ config, env: { ...hubEnv(dir), offline: true }, workspace });
+    expect(readExhibit(readFileSync(join(workspace.exhibitsDir, 'g', 'points.bin'))).pieces).toEqual(PIECES);
+  });
+
+  it.each(GGUF_CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+    const dir = join(root, 'gguf-cases', slug(c.name));
+    mkdirSync(dir, { recursive: true });
+    if (c.file) writeFileSync(join(dir, 'model.gguf'), c.file);
+    const configFile = join(dir, 'gallery.yaml');
+    const config = parseGalleryConfig('title: T\nexhibits:\n  - id: g\n    title: T\n    model: { gguf: ./model.gguf }\n    corpus: vocabulary\n', configFile);
+    const workspace = { cacheDir: join(dir, 'cache'), exhibitsDir: join(dir, 'exhibits') };
+    const before = process.memoryUsage().arrayBuffers;
+    const error = await precompute({ config, env: { ...hubEnv(dir), offline: true }, workspace }).then(() => null, (e: unknown) => e);
+    expect(error, 'the build must fail').toBeInstanceOf(TokenscapeError);
+    const text = (error as TokenscapeError).format();
+    for (const pattern of c.error) expect(text).toMatch(pattern);
+    expect(text).toContain('model.gguf');
+    expect(text).toMatch(/^exhibit "g"/);
+    expect(text).not.toMatch(/\n\s+at /);
+    expect(existsSync(join(workspace.exhibitsDir, 'g'))).toBe(false);
     expect(existsSync(join(workspace.exhibitsDir, 'gallery.json'))).toBe(false);
     expect(partials(workspace.exhibitsDir)).toEqual([]);
     expect(partials(workspace.cacheDir)).toEqual([]);

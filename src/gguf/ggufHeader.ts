@@ -58,7 +58,7 @@ const MAX_KEYS = 1 << 20;
 const MAX_DIMS = 4;
 /** The largest tokenizer metadata seen (256k-token vocabularies with scores and merges) is ~20 MB. */
 export const MAX_HEADER_BYTES = 512 * 1024 * 1024;
-const FIRST_READ_BYTES = 1 << 20;
+const FIRST_READ_BYTES = 256 * 1024;
 
 const VALUE_TYPES = ['UINT8', 'INT8', 'UINT16', 'INT16', 'UINT32', 'INT32', 'FLOAT32', 'BOOL', 'STRING', 'ARRAY', 'UINT64', 'INT64', 'FLOAT64'] as const;
 const FIXED_SIZE: Record<number, number> = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8 };
@@ -117,7 +117,9 @@ class Cursor {
   elements(count: number, size: number, field: string): ArrayBuffer {
     if (this.pos + count * size > this.fileSize) this.fail(`${field} claims ${count} elements, past the end of the file (${this.fileSize} bytes)`, field);
     this.need(count * size, field);
-    const out = this.bytes.slice(this.pos, this.pos + count * size);
+    // A copy, never a view: a Node Buffer's slice shares (and .buffer exposes) its whole pool.
+    const out = new Uint8Array(count * size);
+    out.set(this.bytes.subarray(this.pos, this.pos + count * size));
     this.pos += count * size;
     return out.buffer;
   }

@@ -5,11 +5,12 @@
  * (or an offline run) reads nothing from the Hub.
  */
 import { existsSync, statSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { ModelRef } from '../config/types.ts';
 import { TokenscapeError } from '../errors.ts';
 import type { HubEnvironment } from '../hub/hubEnvironment.ts';
+import { repoCacheFolder, snapshotPath } from '../hub/hubCacheLayout.ts';
 import { HubRepo } from '../hub/hubRepo.ts';
 import { cachedJson, hashKey } from '../pipeline/workspace.ts';
 import type { ModelSource } from '../sources/openModelSource.ts';
@@ -33,12 +34,16 @@ async function ggufFile(ref: GgufRef, env: HubEnvironment): Promise<GgufFile> {
     return new GgufFile(files, basename(ref.path), async () => (await stat(ref.path)).size);
   }
   const repo = await HubRepo.open(env, 'model', ref.id, ref.revision);
-  if (!repo.has(ref.file)) {
+  // Offline, the repo lists only files cached whole; a GGUF file is only ever read by ranges, and what its
+  // header says is cached by Tokenscape (a missing piece then fails naming the file).
+  if (!env.offline && !repo.has(ref.file)) {
     throw new TokenscapeError(`The Hub repo ${ref.id} (${ref.revision}) has no file ${ref.file}.`, {
       field: 'model.file',
       hint: 'file: names one .gguf file of the repo, as listed under "Files and versions" on its Hub page.',
     });
   }
+  // Offline runs find the commit through its snapshot folder, which range reads alone never create.
+  if (!env.offline) await mkdir(snapshotPath(repoCacheFolder(env.cacheDir, 'model', ref.id), repo.commit, ''), { recursive: true });
   return new GgufFile(hubRepoFiles(repo), ref.file, async () => (await repo.fileInfo(ref.file)).size);
 }
 
