@@ -23,6 +23,8 @@ interface Expected {
   tensor: string;
   rows: number;
   tied: boolean;
+  /** Hidden size of the stand-in (8, except where the format needs more). */
+  hidden?: number;
   /** Tokens the tokenizer has (the vocabulary exhibit's points, when the config has one). */
   tokens?: number;
 }
@@ -35,7 +37,7 @@ const EXAMPLES: Record<string, Expected> = {
   'bert-base-uncased.yaml': { repo: 'google-bert/bert-base-uncased', tensor: 'bert.embeddings.word_embeddings.weight', rows: 30522, tied: true, tokens: 30522 },
   'llama-3-8b.yaml': { repo: 'meta-llama/Meta-Llama-3-8B', tensor: 'model.embed_tokens.weight', rows: 128256, tied: false, tokens: 128256 },
   'qwen2.5-7b.yaml': { repo: 'Qwen/Qwen2.5-7B', tensor: 'model.embed_tokens.weight', rows: 152064, tied: false, tokens: 151665 },
-  'llama-2-7b-q4_k_m-gguf.yaml': { repo: 'TheBloke/Llama-2-7B-GGUF', tensor: 'token_embd.weight', rows: 32000, tied: false },
+  'llama-2-7b-q4_k_m-gguf.yaml': { repo: 'TheBloke/Llama-2-7B-GGUF', tensor: 'token_embd.weight', rows: 32000, tied: false, hidden: 256 },
 };
 
 describe.skipIf(!hasFixtures)('examples/ build against the loopback Hub', () => {
@@ -72,7 +74,7 @@ describe.skipIf(!hasFixtures)('examples/ build against the loopback Hub', () => 
       for (const exhibit of config.exhibits) {
         const manifest = JSON.parse(await readFile(join(workspace.exhibitsDir, exhibit.id, MANIFEST_FILE), 'utf8')) as ExhibitManifest;
         const points = readExhibit(await readFile(join(workspace.exhibitsDir, exhibit.id, POINTS_FILE)));
-        expect(manifest.model).toMatchObject({ id: expected.repo, source: 'hub', vocabSize: expected.rows, hiddenSize: 8, tied: expected.tied, tensorRole: exhibit.tensor });
+        expect(manifest.model).toMatchObject({ id: expected.repo, source: 'hub', vocabSize: expected.rows, hiddenSize: expected.hidden ?? 8, tied: expected.tied, tensorRole: exhibit.tensor });
         expect(manifest.model.tensor).toBe(exhibit.tensor === 'output' && !expected.tied ? manifest.model.tensor : expected.tensor);
         expect(points.count).toBe(manifest.tokens.shown);
         if (exhibit.corpus.kind === 'vocabulary' && expected.tokens) expect(points.count).toBeGreaterThanOrEqual(expected.tokens - 1);

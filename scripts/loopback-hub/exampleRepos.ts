@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { f32ToBf16Bits, resolveFixtures, Rng, safetensorsHeader, type Dtype, type TensorSpec } from './fixtureMirror.ts';
+import { f32ToBf16Bits, f32ToF16Bits, resolveFixtures, Rng, safetensorsHeader, type Dtype, type TensorSpec } from './fixtureMirror.ts';
 
 export interface ExampleRepo {
   id: string;
@@ -19,8 +19,9 @@ export interface ExampleRepo {
   config: Record<string, unknown>;
   /** Weight tensors (rows = vocabulary for embeddings), by shard file. */
   shards: Record<string, { name: string; dtype: Dtype; shape: number[] }[]>;
-  /** Whether the real repo also carries pickles (never downloaded; proves only safetensors are read). */
   readme: string;
+  /** Files made by a function (a GGUF stand-in): repo path → bytes. */
+  make?: Record<string, (rng: Rng) => Promise<Uint8Array>>;
 }
 
 const H = 8; // hidden size of every stand-in: real vocabularies, tiny widths
@@ -41,11 +42,61 @@ async function gemmaStandInTokenizer(fixtures: string): Promise<Record<string, s
   return { ...files, 'README-tokenizer.md': 'Stand-in: LLaMA-2 pieces padded with <unusedN> to Gemma\'s 256000; the real Gemma tokenizer is not in the fixtures.\n' };
 }
 
+/**
+ * A llama.cpp Q4_K_M GGUF of LLaMA-2: the vocabulary metadata of llama.cpp's ggml-vocab-llama-spm.gguf, then
+ * token_embd.weight in Q4_K and output.weight in Q6_K (what Q4_K_M files hold), 32000 × 256 (K-quant blocks
+ * span 256 values of a row, so the hidden size cannot be smaller). Block scales are small and finite; the
+ * quantised values are random.
+ */
+async function llama2Q4KmGguf(fixtures: string, rng: Rng): Promise<Uint8Array> {
+  const { parseGgufHeader } = await import('../../src/gguf/ggufHeader.ts');
+  const { encodeGguf } = await import('../../tests/support/ggufFile.ts');
+  const vocab = parseGgufHeader(new Uint8Array(await fsp.readFile(path.join(fixtures, 'gguf/ggml-vocab-llama-spm.gguf'))), 'ggml-vocab-llama-spm.gguf');
+  const get = (key: string) => vocab.metadata.get(key);
+  const rows = 32000;
+  const cols = 256;
+  const blocks = (bytesPerBlock: number, scaleAt: number[]) => {
+    const data = rng.bytes(rows * bytesPerBlock);
+    const scale = f32ToF16Bits(0.002);
+    for (let b = 0; b < rows; b++) for (const at of scaleAt) data.writeUInt16LE(scale, b * bytesPerBlock + at);
+    return new Uint8Array(data);
+  };
+  return encodeGguf({
+    metadata: [
+      { key: 'general.architecture', type: 'str', value: 'llama' },
+      { key: 'general.name', type: 'str', value: 'LLaMA v2 (loopback stand-in)' },
+      { key: 'general.file_type', type: 'u32', value: 15 }, // MOSTLY_Q4_K_M
+      { key: 'llama.embedding_length', type: 'u32', value: cols },
+      { key: 'llama.context_length', type: 'u32', value: 4096 },
+      { key: 'tokenizer.ggml.model', type: 'str', value: 'llama' },
+      { key: 'tokenizer.ggml.tokens', type: 'arr', of: 'str', value: get('tokenizer.ggml.tokens') as string[] },
+      { key: 'tokenizer.ggml.scores', type: 'arr', of: 'f32', value: get('tokenizer.ggml.scores') as Float32Array },
+      { key: 'tokenizer.ggml.token_type', type: 'arr', of: 'i32', value: get('tokenizer.ggml.token_type') as Int32Array },
+      { key: 'tokenizer.ggml.bos_token_id', type: 'u32', value: 1 },
+      { key: 'tokenizer.ggml.eos_token_id', type: 'u32', value: 2 },
+      { key: 'tokenizer.ggml.unknown_token_id', type: 'u32', value: 0 },
+    ],
+    tensors: [
+      // Q4_K block: f16 d, f16 dmin, 12 scale bytes, 128 bytes of 4-bit values. Q6_K: 128 + 64 + 16 bytes, then f16 d.
+      { name: 'token_embd.weight', dims: [cols, rows], type: 12, data: blocks(144, [0, 2]) },
+      { name: 'output.weight', dims: [cols, rows], type: 14, data: blocks(210, [208]) },
+    ],
+  });
+}
+
 export async function exampleRepos(fixtures: string): Promise<ExampleRepo[]> {
   const tok = (folder: string, ...names: string[]) => Object.fromEntries(names.map((n) => [n, `tokenizers/${folder}/${n}`]));
   const bf16 = (name: string, shape: number[]) => ({ name, dtype: 'BF16' as Dtype, shape });
   const f32 = (name: string, shape: number[]) => ({ name, dtype: 'F32' as Dtype, shape });
   return [
+    {
+      id: 'TheBloke/Llama-2-7B-GGUF',
+      copy: {},
+      config: { model_type: 'llama' },
+      shards: {},
+      make: { 'llama-2-7b.Q4_K_M.gguf': (rng) => llama2Q4KmGguf(fixtures, rng) },
+      readme: 'Llama-2-7B-GGUF stand-in: one Q4_K_M file with the real LLaMA-2 vocabulary in its metadata and random K-quant blocks of 32000 × 256.',
+    },
     {
       id: 'meta-llama/Meta-Llama-3-8B',
       // Only the tiktoken form of the LLaMA-3 vocabulary is in the fixtures (the repo's original/ folder).
@@ -153,6 +204,7 @@ export async function buildExampleRepos(root: string, fixtures?: string): Promis
     await writeIfChanged(path.join(dir, 'config.json'), `${JSON.stringify(repo.config, null, 2)}\n`);
     await writeIfChanged(path.join(dir, 'README.md'), `# ${repo.id} (loopback stand-in)\n\n${repo.readme}\n`);
     const rng = new Rng(0xe4a3 + index);
+    for (const [name, make] of Object.entries(repo.make ?? {})) await writeIfChanged(path.join(dir, name), await make(rng));
     const weightMap: Record<string, string> = {};
     for (const [file, tensors] of Object.entries(repo.shards)) {
       const { bytes } = safetensorsHeader(tensors);
