@@ -7,6 +7,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Tokenizer } from '@huggingface/tokenizers';
 import { describe, expect, it } from 'vitest';
 import { TokenscapeError } from '../src/errors.ts';
 import { openGgufModel } from '../src/gguf/openGgufModel.ts';
@@ -49,9 +50,12 @@ describe.skipIf(!hasFixtures)('GGUF tokenizers against llama.cpp test vectors', 
     });
     expect(wrong).toEqual([]);
 
-    // The files handed to the browser are the ones the ids came from.
+    // The files handed to the browser give the same ids in the browser's tokenizer library.
     const exported = await tokenizer.exportFiles();
     expect(JSON.parse(exported['tokenizer.json']).model.type).toBe(family === 'bert-bge' ? 'WordPiece' : 'BPE');
+    const browser = new Tokenizer(JSON.parse(exported['tokenizer.json']), JSON.parse(exported['tokenizer_config.json']));
+    const browserWrong = inputs.filter((input, i) => browser.encode(input, { add_special_tokens: false }).ids.join(' ') !== expected[i]);
+    expect(browserWrong).toEqual([]);
   }, 120_000);
 });
 
@@ -92,5 +96,34 @@ describe('GGUF tokenizers Tokenscape cannot reproduce', () => {
     writeFileSync(path, encodeGguf({ metadata: [{ key: 'tokenizer.ggml.model', type: 'str', value: 't5' }, { key: 'tokenizer.ggml.tokens', type: 'arr', of: 'str', value: ['a'] }] }));
     const error = await open(path).catch((e: unknown) => e);
     expect((error as TokenscapeError).format()).toMatch(/does not read GGUF tokenizers of type "t5"[\s\S]*tokenizer: /);
+  });
+});
+
+describe('GGUF SentencePiece options', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tks-gguf-spm-'));
+  const spm = (addSpacePrefix: boolean | null) => {
+    const path = join(dir, `spm-${addSpacePrefix}.gguf`);
+    const pieces = ['<unk>', '<s>', '</s>', '\u2581', 'a', 'b', 'ab', '\u2581ab'];
+    writeFileSync(
+      path,
+      encodeGguf({
+        metadata: [
+          { key: 'tokenizer.ggml.model', type: 'str', value: 'llama' },
+          { key: 'tokenizer.ggml.tokens', type: 'arr', of: 'str', value: pieces },
+          { key: 'tokenizer.ggml.scores', type: 'arr', of: 'f32', value: [0, 0, 0, -1, -2, -3, -4, -5] },
+          { key: 'tokenizer.ggml.token_type', type: 'arr', of: 'i32', value: [2, 3, 3, 1, 1, 1, 1, 1] },
+          ...(addSpacePrefix === null ? [] : [{ key: 'tokenizer.ggml.add_space_prefix', type: 'bool' as const, value: addSpacePrefix }]),
+        ],
+      }),
+    );
+    return path;
+  };
+
+  it('puts the dummy ▁ before the text unless tokenizer.ggml.add_space_prefix is false', async () => {
+    expect((await open(spm(null))).tokenizer.encode('ab ab', false)).toEqual([7, 7]);
+    expect((await open(spm(true))).tokenizer.encode('ab ab', false)).toEqual([7, 7]);
+    const bare = (await open(spm(false))).tokenizer;
+    expect(bare.encode('ab ab', false)).toEqual([6, 7]);
+    expect(bare.decodeOne(6)).toBe('ab');
   });
 });

@@ -220,7 +220,7 @@ function sentencePiece(m: Metadata): TokenizerFiles {
   if (!scores) m.fail(KEY + 'scores', `the SentencePiece tokenizer has no ${KEY}scores, which decide its merges`);
   const types = m.numbers('token_type', pieces.length);
   const size = pieces.length;
-  return sentencePieceBpeFiles({
+  const files = sentencePieceBpeFiles({
     pieces,
     scores: scores!,
     types,
@@ -230,6 +230,13 @@ function sentencePiece(m: Metadata): TokenizerFiles {
     addBos: m.bool('add_bos_token') ?? true,
     addEos: m.bool('add_eos_token') ?? false,
   });
+  if (m.bool('add_space_prefix') !== false) return files;
+  // A vocabulary trained without SentencePiece's dummy prefix (add_dummy_prefix false): no ▁ before the text,
+  // and none to strip when decoding.
+  const json = JSON.parse(files['tokenizer.json']);
+  json.normalizer.normalizers = json.normalizer.normalizers.filter((n: { type: string }) => n.type !== 'Prepend');
+  json.decoder.decoders = json.decoder.decoders.filter((d: { type: string }) => d.type !== 'Strip');
+  return { ...files, 'tokenizer.json': JSON.stringify(json) };
 }
 
 /** The Hugging Face tokenizer files equivalent to a GGUF file's own tokenizer; `label` names the file in errors. */
