@@ -105,6 +105,25 @@ describe('tensor: output', () => {
   });
 });
 
+describe('tokenizer: from elsewhere', () => {
+  it('replaces the tokenizer of the weights with the folder tokenizer: names', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tks-tokdir-'));
+    // The weights' folder has no tokenizer at all; ./tok has one whose words are upper case.
+    writeTinyModel(join(dir, 'model'), { files: { 'tokenizer.json': null, 'tokenizer_config.json': null } });
+    const upper = TINY_VOCAB.map((w, i) => (i < 3 ? w : w.toUpperCase()));
+    writeTinyModel(join(dir, 'tok'), { vocab: upper, files: { 'model.safetensors': null, 'config.json': null } });
+    writeFileSync(join(dir, 'corpus.txt'), 'THE CAT SAT ON A MAT\n');
+    const config = parseGalleryConfig(
+      'title: T\nexhibits:\n  - { id: t, title: T, model: { path: ./model, tokenizer: ./tok }, corpus: { file: ./corpus.txt } }\n',
+      join(dir, 'gallery.yaml'),
+    );
+    const workspace = { cacheDir: join(dir, 'cache'), exhibitsDir: join(dir, 'exhibits') };
+    await precompute({ config, env: offlineEnv(dir), workspace });
+    const points = readExhibit(await readFile(join(workspace.exhibitsDir, 't', POINTS_FILE)));
+    expect(points.texts).toEqual(['THE', 'CAT', 'SAT', 'ON', 'A', 'MAT']);
+  });
+});
+
 describe('hidden size below 3', () => {
   for (const cols of [2, 1]) {
     it(`builds a hidden-size-${cols} model: the missing axes are 0 with explained variance 0, and the page data reads back`, async () => {

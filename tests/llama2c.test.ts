@@ -142,6 +142,28 @@ exhibits:
     expect(output.tokens.total).toBeGreaterThan(20);
   }, 60_000);
 
+  it('takes its tokenizer from a Hugging Face tokenizer folder when tokenizer: names one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tks-l2c-folder-'));
+    // A one-layer checkpoint over LLaMA-2's 32000 tokens, dim 8: header, table, then the other weights.
+    const [dim, hidden, layers, heads, kvHeads, vocab, seqLen] = [8, 8, 1, 1, 1, 32000, 1];
+    const rest = layers * dim + 4 * layers * dim * dim + layers * dim + 3 * layers * hidden * dim + dim + seqLen * (dim / heads);
+    const table = Float32Array.from({ length: vocab * dim }, (_, i) => Math.sin(i * 0.37) * (1 + (i % dim)));
+    const header = Buffer.alloc(28);
+    [dim, hidden, layers, heads, kvHeads, vocab, seqLen].forEach((v, i) => header.writeInt32LE(v, i * 4));
+    writeFileSync(join(dir, 'llama2-8.bin'), Buffer.concat([header, Buffer.from(table.buffer), Buffer.alloc(rest * 4)]));
+    writeFileSync(join(dir, 'corpus.txt'), 'Nel mezzo del cammin di nostra vita\nmi ritrovai per una selva oscura\n');
+    const config = parseGalleryConfig(
+      `title: T\nexhibits:\n  - { id: l2c, title: T, model: { llama2c: ./llama2-8.bin, tokenizer: ${fixture('tokenizers/llama2')} }, corpus: { file: ./corpus.txt } }\n`,
+      join(dir, 'gallery.yaml'),
+    );
+    const workspace = { cacheDir: join(dir, 'cache'), exhibitsDir: join(dir, 'exhibits') };
+    await precompute({ config, env: offlineEnv(dir), workspace });
+    const manifest = JSON.parse(await readFile(join(workspace.exhibitsDir, 'l2c', MANIFEST_FILE), 'utf8')) as ExhibitManifest;
+    expect(manifest.model).toMatchObject({ vocabSize: 32000, hiddenSize: 8, tied: true });
+    const points = readExhibit(await readFile(join(workspace.exhibitsDir, 'l2c', POINTS_FILE)));
+    expect(points.pieces).toEqual(expect.arrayContaining(['▁del', '▁per', '▁vita']));
+  }, 60_000);
+
   it('maps the separate classifier of an untied checkpoint (negative vocab_size) from its own bytes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tks-untied-'));
     // aidreams260K with its vocab_size negated and a classifier appended: the classifier is the table × -1.
