@@ -192,24 +192,23 @@ function q5_K(src: Uint8Array, blocks: number, out: Float32Array): void {
 
 /** ql[128] (low 4 bits), qh[64] (high 2 bits), scales[16] (int8), d; offset 32. */
 function q6_K(src: Uint8Array, blocks: number, out: Float32Array): void {
+  const scaled = new Float32Array(16);
   for (let b = 0, p = 0, o = 0; b < blocks; b++, p += 210) {
     const d = half(src, p + 208);
+    for (let k = 0; k < 16; k++) scaled[k] = d * i8(src[p + 192 + k]);
     for (let n = 0; n < 2; n++) {
       const ql = p + n * 64;
       const qh = p + 128 + n * 32;
-      const sc = p + 192 + n * 8;
       const y = o + n * 128;
       for (let l = 0; l < 32; l++) {
-        const is = l >> 4;
+        const is = n * 8 + (l >> 4);
         const h = src[qh + l];
-        const q1 = ((src[ql + l] & 15) | ((h & 3) << 4)) - 32;
-        const q2 = ((src[ql + l + 32] & 15) | (((h >> 2) & 3) << 4)) - 32;
-        const q3 = ((src[ql + l] >> 4) | (((h >> 4) & 3) << 4)) - 32;
-        const q4 = ((src[ql + l + 32] >> 4) | (((h >> 6) & 3) << 4)) - 32;
-        out[y + l] = d * i8(src[sc + is]) * q1;
-        out[y + l + 32] = d * i8(src[sc + is + 2]) * q2;
-        out[y + l + 64] = d * i8(src[sc + is + 4]) * q3;
-        out[y + l + 96] = d * i8(src[sc + is + 6]) * q4;
+        const lo = src[ql + l];
+        const hi = src[ql + l + 32];
+        out[y + l] = scaled[is] * (((lo & 15) | ((h & 3) << 4)) - 32);
+        out[y + l + 32] = scaled[is + 2] * (((hi & 15) | (((h >> 2) & 3) << 4)) - 32);
+        out[y + l + 64] = scaled[is + 4] * (((lo >> 4) | (((h >> 4) & 3) << 4)) - 32);
+        out[y + l + 96] = scaled[is + 6] * (((hi >> 4) | (((h >> 6) & 3) << 4)) - 32);
       }
     }
     o += 256;

@@ -75,8 +75,8 @@ function matrixOf(header: GgufHeader, role: TensorRole, file: GgufFile, vocabSiz
   return { tensor, tied: output === undefined };
 }
 
-/** Dequantises `src` (a file of whole quantised rows) into `dest` as float32, a window of rows at a time. */
-async function dequantiseFile(src: string, dest: string, typeName: string, rowBytes: number, rows: number, cols: number): Promise<void> {
+/** Dequantises the whole quantised rows at `offset` of `src` into `dest` as float32, a window of rows at a time. */
+async function dequantiseFile(src: string, offset: number, dest: string, typeName: string, rowBytes: number, rows: number, cols: number): Promise<void> {
   const input = await open(src, 'r');
   const output = await open(dest, 'w');
   try {
@@ -86,8 +86,8 @@ async function dequantiseFile(src: string, dest: string, typeName: string, rowBy
     const floatBytes = new Uint8Array(floats.buffer);
     for (let row = 0; row < rows; row += rowsPerWindow) {
       const count = Math.min(rowsPerWindow, rows - row);
-      const { bytesRead } = await input.read(raw, 0, count * rowBytes, row * rowBytes);
-      if (bytesRead !== count * rowBytes) throw new TokenscapeError(`The downloaded embedding ${src} ended early; run the build again.`);
+      const { bytesRead } = await input.read(raw, 0, count * rowBytes, offset + row * rowBytes);
+      if (bytesRead !== count * rowBytes) throw new TokenscapeError(`${src} ended early, inside the embedding; run the build again.`, { file: src });
       dequantize(typeName, raw.subarray(0, count * rowBytes), floats.subarray(0, count * cols));
       await output.write(floatBytes, 0, count * cols * 4);
     }
@@ -125,10 +125,17 @@ export function ggufSource(file: GgufFile): EmbeddingSource {
         await file.files.copyRange(at.file, at.begin, at.end, dest, label);
         return;
       }
+      const rowBytes = (at.end - at.begin) / at.rows;
+      if (file.files.source === 'local') {
+        // A local file is read in place; only the float32 slice is written.
+        await dequantiseFile(await file.files.localPath(at.file), at.begin, dest, at.storedDtype, rowBytes, at.rows, at.cols);
+        return;
+      }
+      // From the Hub the quantised range is fetched first (verified, resumable), then dequantised.
       const quantised = tempPathFor(`${dest}.quantised`);
       try {
         await file.files.copyRange(at.file, at.begin, at.end, quantised, label);
-        await dequantiseFile(quantised, dest, at.storedDtype, (at.end - at.begin) / at.rows, at.rows, at.cols);
+        await dequantiseFile(quantised, 0, dest, at.storedDtype, rowBytes, at.rows, at.cols);
       } finally {
         await rm(quantised, { force: true });
       }
