@@ -9,14 +9,17 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { f32ToF16Bits } from '../scripts/loopback-hub/fixtureMirror.ts';
 import { startLoopbackHub, type LoopbackHub } from '../scripts/loopback-hub/server.ts';
 import { CSV_FILE, MANIFEST_FILE, type ExhibitManifest } from '../src/artifact/manifest.ts';
 import { parseGalleryConfig } from '../src/config/index.ts';
+import { TokenscapeError } from '../src/errors.ts';
 import { parseGgufHeader } from '../src/gguf/ggufHeader.ts';
 import { openGgufModel } from '../src/gguf/openGgufModel.ts';
 import type { HubEnvironment } from '../src/hub/hubEnvironment.ts';
 import { precompute } from '../src/pipeline/precompute.ts';
 import { fixture, hasFixtures } from './support/fixtures.ts';
+import { tinyLlamaGguf } from './support/ggufFile.ts';
 import { parseCsv } from './support/hostileFiles.ts';
 
 const network = { retries: 1, retryDelayMs: 5, maxRetryDelayMs: 5, maxRetryAfterMs: 5, stallTimeoutMs: 5000 };
@@ -92,6 +95,36 @@ describe.skipIf(!hasFixtures)('GGUF models', () => {
     const output = coordinates(workspace.exhibitsDir, 'output');
     expect([...output.entries()]).toEqual([...input.entries()]);
   }, 120_000);
+
+  it('caches an F16 embedding as stored, and maps it like the float32 one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tks-gguf-f16-'));
+    const pieces = ['<unk>', '<s>', '</s>', ...Array.from({ length: 61 }, (_, i) => `\u2581w${i}`)];
+    const cols = 16;
+    const values = Float32Array.from({ length: pieces.length * cols }, (_, i) => Math.sin(i * 1.3) * (1 + (i % cols)) + Math.cos(i * 0.11));
+    const halves = Uint16Array.from(values, f32ToF16Bits);
+    writeFileSync(join(dir, 'f32.gguf'), tinyLlamaGguf(pieces, values, cols));
+    writeFileSync(join(dir, 'f16.gguf'), tinyLlamaGguf(pieces, values, cols, { tensors: [{ name: 'token_embd.weight', dims: [cols, pieces.length], type: 1, data: new Uint8Array(halves.buffer) }] }));
+    const { workspace, manifest } = await build(
+      dir,
+      ['f32', 'f16'].map((id) => `  - { id: ${id}, title: ${id}, model: { gguf: ./${id}.gguf }, corpus: vocabulary }`).join('\n') + '\n',
+      offlineEnv(dir),
+    );
+    expect((await manifest('f16')).model).toMatchObject({ dtype: 'F16', hiddenSize: 16, vocabSize: pieces.length });
+    const a = coordinates(workspace.exhibitsDir, 'f32');
+    const b = coordinates(workspace.exhibitsDir, 'f16');
+    for (let axis = 0; axis < 3; axis++) {
+      const ids = [...a.keys()];
+      expect(Math.abs(correlation(ids.map((id) => a.get(id)![axis]), ids.map((id) => b.get(id)![axis])))).toBeGreaterThan(0.999);
+    }
+  });
+
+  it('uses the tokenizer the config names instead of the metadata one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tks-gguf-override-'));
+    // stories260K has 512 rows; TinyStories-656K's tokenizer has 2048 tokens: the override is what is checked.
+    const exhibit = `  - { id: o, title: o, model: { gguf: "${fixture('gguf', 'stories260K.gguf')}", tokenizer: "${fixture('models', 'tinystories-656k')}" }, corpus: vocabulary }\n`;
+    const error = await build(dir, exhibit, offlineEnv(dir)).catch((e: unknown) => e);
+    expect((error as TokenscapeError).format()).toMatch(/token_embd\.weight of .*stories260K\.gguf has 512 rows, fewer than the tokenizer's 2048 tokens[\s\S]*check `tokenizer:`/);
+  });
 
   it('reads tiny-llama-f32 token_embd.weight, dims (8, 16), as 16 rows of 8 values', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tks-gguf-tiny-'));
