@@ -3,7 +3,7 @@
  * those repos (real tokenizer files, synthetic weights of the real vocabulary size): the right tensor is
  * found, the vocabulary has the family's size, and the page data reads back.
  */
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,7 +13,7 @@ import { buildFixtureMirror } from '../scripts/loopback-hub/fixtureMirror.ts';
 import { startLoopbackHub, type LoopbackHub } from '../scripts/loopback-hub/server.ts';
 import { MANIFEST_FILE, POINTS_FILE, type ExhibitManifest } from '../src/artifact/manifest.ts';
 import { readExhibit } from '../src/artifact/readExhibit.ts';
-import { loadGalleryConfig } from '../src/config/index.ts';
+import { loadGalleryConfig, parseGalleryConfig } from '../src/config/index.ts';
 import type { HubEnvironment } from '../src/hub/hubEnvironment.ts';
 import { precompute } from '../src/pipeline/precompute.ts';
 import { hasFixtures } from './support/fixtures.ts';
@@ -57,6 +57,28 @@ describe.skipIf(!hasFixtures)('examples/ build against the loopback Hub', () => 
   it('has a test expectation for every example file', () => {
     expect(readdirSync(resolve('examples')).filter((f) => f.endsWith('.yaml')).sort()).toEqual(Object.keys(EXAMPLES).sort());
   });
+
+  it('takes a tokenizer from the Hub for a llama2.c checkpoint (tokenizer: meta-llama/Llama-2-7b-hf)', async () => {
+    const dir = join(root, 'hub-tokenizer');
+    mkdirSync(dir, { recursive: true });
+    // A one-layer checkpoint over LLaMA-2's 32000 tokens, dim 8.
+    const [dim, vocab] = [8, 32000];
+    const header = Buffer.alloc(28);
+    [dim, dim, 1, 1, 1, vocab, 1].forEach((v, i) => header.writeInt32LE(v, i * 4));
+    const rest = dim + 4 * dim * dim + dim + 3 * dim * dim + dim + dim;
+    const table = Float32Array.from({ length: vocab * dim }, (_, i) => Math.cos(i * 0.29) * (1 + (i % dim)));
+    writeFileSync(join(dir, 'model.bin'), Buffer.concat([header, Buffer.from(table.buffer), Buffer.alloc(rest * 4)]));
+    const config = parseGalleryConfig(
+      'title: T\nexhibits:\n  - { id: l2c, title: T, model: { llama2c: ./model.bin, tokenizer: meta-llama/Llama-2-7b-hf }, corpus: vocabulary }\n',
+      join(dir, 'gallery.yaml'),
+    );
+    const env: HubEnvironment = { endpoint: hub.url, token: null, cacheDir: join(dir, 'hf'), offline: false, urlMirror: null };
+    const workspace = { cacheDir: join(dir, 'cache'), exhibitsDir: join(dir, 'exhibits') };
+    await precompute({ config, env, workspace });
+    const points = readExhibit(await readFile(join(workspace.exhibitsDir, 'l2c', POINTS_FILE)));
+    expect(points.count).toBe(32000);
+    expect(points.pieces[15043]).toBe('▁Hello');
+  }, 120_000);
 
   for (const [file, expected] of Object.entries(EXAMPLES)) {
     it(`builds ${file}`, async (context) => {
