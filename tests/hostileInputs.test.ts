@@ -471,6 +471,50 @@ describe('hostile GGUF files: one clear error naming the file and the field, bou
     { name: 'missing GGUF file', file: null, error: [/The GGUF file \.\/model\.gguf does not exist/] },
   ];
 
+  describe('from a Hub repo', () => {
+    let ggufHub: LoopbackHub;
+    const sizes = new Map<string, number>();
+    beforeAll(async () => {
+      const mirror = join(root, 'gguf-mirror');
+      const put = (id: string, bytes: Uint8Array) => {
+        mkdirSync(join(mirror, 'models', id), { recursive: true });
+        writeFileSync(join(mirror, 'models', id, 'model.gguf'), bytes);
+        sizes.set(id, bytes.length);
+      };
+      put('test-org/gguf-absurd-counts', gguf({ tensorCount: 1n << 40n }));
+      put('test-org/gguf-cut-short', valid.subarray(0, valid.length - 40));
+      put('test-org/gguf-iq', gguf({ tensors: [embdTensor({ dims: [256, ROWS], type: 19, data: new Uint8Array(50 * ROWS) })] }));
+      ggufHub = await startLoopbackHub({ root: mirror });
+    });
+    afterAll(async () => {
+      await ggufHub?.close();
+    });
+
+    it.each([
+      ['test-org/gguf-absurd-counts', /test-org\/gguf-absurd-counts\/model\.gguf \([0-9a-f]{10}\) is not a readable GGUF file: it claims 1099511627776 tensors/],
+      ['test-org/gguf-cut-short', /the tensor "token_embd\.weight" \(F32 \[8, 16\]\) ends at byte \d+, past the end of the file/],
+      ['test-org/gguf-iq', /token_embd\.weight of test-org\/gguf-iq\/model\.gguf .* is stored as IQ1_S, which Tokenscape does not dequantise/],
+    ])('%s: one error naming the repo file, only header bytes requested, nothing written', async (id, pattern) => {
+      const dir = join(root, 'gguf-hub-cases', slug(id));
+      mkdirSync(dir, { recursive: true });
+      const config = parseGalleryConfig(`title: T\nexhibits:\n  - id: g\n    title: T\n    model: { hub: ${id}, file: model.gguf }\n    corpus: vocabulary\n`, join(dir, 'gallery.yaml'));
+      const workspace = { cacheDir: join(dir, 'cache'), exhibitsDir: join(dir, 'exhibits') };
+      ggufHub.clearLog();
+      const env = { ...hubEnv(dir), endpoint: ggufHub.url };
+      const error = await precompute({ config, env, workspace }).then(() => null, (e: unknown) => e);
+      expect(error).toBeInstanceOf(TokenscapeError);
+      expect((error as TokenscapeError).format()).toMatch(pattern);
+      const got = ggufHub.requests.filter((r) => r.path.includes('model.gguf') && r.method === 'GET');
+      expect(got.every((r) => r.range !== null)).toBe(true);
+      // At most the file once over (these are small), besides the bytes=0-0 probe that finds the file's size.
+      expect(got.reduce((n, r) => n + r.bodyBytes, 0)).toBeLessThanOrEqual(sizes.get(id)! + 1);
+      expect(existsSync(join(workspace.exhibitsDir, 'g'))).toBe(false);
+      expect(existsSync(join(workspace.cacheDir, 'embeddings'))).toBe(false);
+      expect(partials(workspace.cacheDir)).toEqual([]);
+      expect(partials(join(dir, 'hf'))).toEqual([]);
+    });
+  });
+
   it('covers at least 25 cases', () => expect(GGUF_CASES.length).toBeGreaterThanOrEqual(25));
 
   it('the valid file of the table builds', async () => {
