@@ -135,57 +135,59 @@ function q3_K(src: Uint8Array, blocks: number, out: Float32Array): void {
   }
 }
 
-/** The 6-bit scale and min number j (0..7) of a K-quant super-block (get_scale_min_k4). */
-function scaleMinK4(src: Uint8Array, s: number, j: number, out: Float32Array, d: number, dmin: number): void {
-  let sc: number;
-  let m: number;
-  if (j < 4) {
-    sc = src[s + j] & 63;
-    m = src[s + j + 4] & 63;
-  } else {
-    sc = (src[s + j + 4] & 15) | ((src[s + j - 4] >> 6) << 4);
-    m = (src[s + j + 4] >> 4) | ((src[s + j] >> 6) << 4);
+/**
+ * The eight 6-bit (scale, min) pairs of a K-quant super-block (get_scale_min_k4), times d and dmin: pair j
+ * goes to sm[2j] (d × scale) and sm[2j + 1] (dmin × min).
+ */
+function scalesMinsK4(src: Uint8Array, s: number, d: number, dmin: number, sm: Float32Array): void {
+  for (let j = 0; j < 8; j++) {
+    let sc: number;
+    let m: number;
+    if (j < 4) {
+      sc = src[s + j] & 63;
+      m = src[s + j + 4] & 63;
+    } else {
+      sc = (src[s + j + 4] & 15) | ((src[s + j - 4] >> 6) << 4);
+      m = (src[s + j + 4] >> 4) | ((src[s + j] >> 6) << 4);
+    }
+    sm[2 * j] = d * sc;
+    sm[2 * j + 1] = dmin * m;
   }
-  out[0] = d * sc;
-  out[1] = dmin * m;
 }
 
 /** d, dmin, scales[12] (eight 6-bit scale/min pairs), qs[128]: 64-element groups, low nibbles then high. */
 function q4_K(src: Uint8Array, blocks: number, out: Float32Array): void {
-  const a = new Float32Array(2);
-  const c = new Float32Array(2);
+  const sm = new Float32Array(16);
   for (let b = 0, p = 0, o = 0; b < blocks; b++, p += 144) {
-    const d = half(src, p);
-    const dmin = half(src, p + 2);
-    for (let g = 0; g < 4; g++) {
-      scaleMinK4(src, p + 4, 2 * g, a, d, dmin);
-      scaleMinK4(src, p + 4, 2 * g + 1, c, d, dmin);
+    scalesMinsK4(src, p + 4, half(src, p), half(src, p + 2), sm);
+    for (let g = 0; g < 4; g++, o += 64) {
       const q = p + 16 + g * 32;
-      const d1 = a[0], m1 = a[1], d2 = c[0], m2 = c[1];
-      for (let l = 0; l < 32; l++) out[o + l] = d1 * (src[q + l] & 15) - m1;
-      for (let l = 0; l < 32; l++) out[o + 32 + l] = d2 * (src[q + l] >> 4) - m2;
-      o += 64;
+      const d1 = sm[4 * g], m1 = sm[4 * g + 1], d2 = sm[4 * g + 2], m2 = sm[4 * g + 3];
+      for (let l = 0; l < 32; l++) {
+        const v = src[q + l];
+        out[o + l] = d1 * (v & 15) - m1;
+        out[o + 32 + l] = d2 * (v >> 4) - m2;
+      }
     }
   }
 }
 
 /** d, dmin, scales[12], qh[32] (fifth bits), qs[128]. */
 function q5_K(src: Uint8Array, blocks: number, out: Float32Array): void {
-  const a = new Float32Array(2);
-  const c = new Float32Array(2);
+  const sm = new Float32Array(16);
   for (let b = 0, p = 0, o = 0; b < blocks; b++, p += 176) {
-    const d = half(src, p);
-    const dmin = half(src, p + 2);
+    scalesMinsK4(src, p + 4, half(src, p), half(src, p + 2), sm);
     const qh = p + 16;
-    for (let g = 0; g < 4; g++) {
-      scaleMinK4(src, p + 4, 2 * g, a, d, dmin);
-      scaleMinK4(src, p + 4, 2 * g + 1, c, d, dmin);
+    for (let g = 0; g < 4; g++, o += 64) {
       const q = p + 48 + g * 32;
       const u1 = 1 << (2 * g), u2 = 2 << (2 * g);
-      const d1 = a[0], m1 = a[1], d2 = c[0], m2 = c[1];
-      for (let l = 0; l < 32; l++) out[o + l] = d1 * ((src[q + l] & 15) + (src[qh + l] & u1 ? 16 : 0)) - m1;
-      for (let l = 0; l < 32; l++) out[o + 32 + l] = d2 * ((src[q + l] >> 4) + (src[qh + l] & u2 ? 16 : 0)) - m2;
-      o += 64;
+      const d1 = sm[4 * g], m1 = sm[4 * g + 1], d2 = sm[4 * g + 2], m2 = sm[4 * g + 3];
+      for (let l = 0; l < 32; l++) {
+        const v = src[q + l];
+        const h = src[qh + l];
+        out[o + l] = d1 * ((v & 15) + (h & u1 ? 16 : 0)) - m1;
+        out[o + 32 + l] = d2 * ((v >> 4) + (h & u2 ? 16 : 0)) - m2;
+      }
     }
   }
 }
