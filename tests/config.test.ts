@@ -42,7 +42,7 @@ describe('the repository default gallery.config.yaml', () => {
     const file = resolve('gallery.config.yaml');
     const gallery = parseGalleryConfig(await readFile(file, 'utf8'), file);
     const llama = { kind: 'hub', id: 'meta-llama/Llama-2-7b-hf', revision: 'main' };
-    const options = { projection: { fit: 'corpus' }, color: { clip: 100 }, includeSpecial: false, description: null };
+    const options = { tensor: 'input', projection: { fit: 'corpus' }, color: { clip: 100 }, includeSpecial: false, description: null };
     expect(gallery).toMatchObject({ file, title: 'LLaMA 2 token embeddings', description: null });
     expect(gallery.exhibits).toEqual([
       {
@@ -162,7 +162,7 @@ describe('a bad config is rejected with the file, the line, the key and what is 
 
   it('unknown key, with a suggestion and the allowed keys', () => {
     const err = errorOf(config('    colour: { clip: 50 }\n'));
-    expectProblem(err, 7, 'exhibits[0].colour', 'unknown key "colour"', 'did you mean "color"', 'allowed: id, title, description, model, corpus, projection, color, include_special');
+    expectProblem(err, 7, 'exhibits[0].colour', 'unknown key "colour"', 'did you mean "color"', 'allowed: id, title, description, model, tensor, corpus, projection, color, include_special');
     expect(err.context).toMatchObject({ file: FILE, line: 7, column: 5, field: 'exhibits[0].colour' });
   });
 
@@ -301,6 +301,67 @@ exhibits:
     expectProblem(err, 3, 'exhibits[0].id', 'lowercase');
     expectProblem(err, 10, 'exhibits[1].corpus.split', 'is not a split');
     expect(err.context).toMatchObject({ file: FILE, line: 3, field: 'exhibits[0].id' });
+  });
+});
+
+describe('model forms: safetensors, GGUF, llama2.c, a tokenizer from elsewhere, and which tensor', () => {
+  const modelOf = (model: string, extra = '') => parseGalleryConfig(config(extra).replace('model: org/model', `model: ${model}`), FILE).exhibits[0]!;
+
+  it('reads a local GGUF file relative to the config file', () => {
+    expect(modelOf('{ gguf: ./models/tiny.Q4_K_M.gguf }').model).toEqual({ kind: 'gguf', path: join(DIR, 'models/tiny.Q4_K_M.gguf'), display: './models/tiny.Q4_K_M.gguf' });
+  });
+
+  it('reads one .gguf file of a Hub repository, at main unless a revision is given', () => {
+    expect(modelOf('{ hub: TheBloke/Llama-2-7B-GGUF, file: llama-2-7b.Q4_K_M.gguf }').model).toEqual({
+      kind: 'gguf-hub', id: 'TheBloke/Llama-2-7B-GGUF', revision: 'main', file: 'llama-2-7b.Q4_K_M.gguf',
+    });
+    expect(modelOf('{ hub: org/m-GGUF, file: sub/m.gguf, revision: v2 }').model).toMatchObject({ kind: 'gguf-hub', revision: 'v2', file: 'sub/m.gguf' });
+  });
+
+  it('reads a llama2.c checkpoint with its tokenizer.bin, both relative to the config file', () => {
+    expect(modelOf('{ llama2c: ./stories15M.bin, tokenizer: ./tokenizer.bin }').model).toEqual({
+      kind: 'llama2c', path: join(DIR, 'stories15M.bin'), display: './stories15M.bin',
+      tokenizer: { kind: 'llama2c', path: join(DIR, 'tokenizer.bin'), display: './tokenizer.bin' },
+    });
+  });
+
+  it('takes the tokenizer from a Hub id or a ./folder on any model form', () => {
+    expect(modelOf('{ hub: org/model, tokenizer: meta-llama/Llama-2-7b-hf }').model).toEqual({
+      kind: 'hub', id: 'org/model', revision: 'main', tokenizer: { kind: 'hub', id: 'meta-llama/Llama-2-7b-hf', revision: 'main' },
+    });
+    expect(modelOf('{ gguf: ./m.gguf, tokenizer: ./tok }').model).toMatchObject({ tokenizer: { kind: 'local', path: join(DIR, 'tok'), display: './tok' } });
+    expect(modelOf('{ path: ./m, tokenizer: ../shared/tok }').model).toMatchObject({ tokenizer: { kind: 'local', path: resolve(DIR, '../shared/tok') } });
+    expect(modelOf('{ llama2c: ./m.bin, tokenizer: meta-llama/Llama-2-7b-hf }').model).toMatchObject({ tokenizer: { kind: 'hub', id: 'meta-llama/Llama-2-7b-hf' } });
+  });
+
+  it('maps the input embedding unless the exhibit says tensor: output', () => {
+    expect(modelOf('org/model').tensor).toBe('input');
+    expect(modelOf('org/model', '    tensor: output\n').tensor).toBe('output');
+  });
+
+  it('rejects a hub file that is not GGUF', () => {
+    const err = errorOf(config().replace('model: org/model', 'model: { hub: org/model, file: model.safetensors }'));
+    expectProblem(err, 5, 'exhibits[0].model.file', 'not a .gguf file', 'allowed: the name of one .gguf file');
+  });
+
+  it('rejects a llama2c checkpoint without a tokenizer', () => {
+    const err = errorOf(config().replace('model: org/model', 'model: { llama2c: ./m.bin }'));
+    expectProblem(err, 5, 'exhibits[0].model.tokenizer', 'missing (required)', 'allowed: a Hugging Face model id whose tokenizer');
+  });
+
+  it('rejects two model forms at once, and unknown keys in a form', () => {
+    expectProblem(errorOf(config().replace('model: org/model', 'model: { gguf: ./a.gguf, llama2c: ./b.bin }')), 5, 'exhibits[0].model', 'both gguf and llama2c');
+    expectProblem(errorOf(config().replace('model: org/model', 'model: { gguf: ./a.gguf, revision: main }')), 5, 'exhibits[0].model.revision', 'unknown key', 'allowed: gguf, tokenizer');
+  });
+
+  it('rejects a tokenizer that is neither a Hub id nor a ./path', () => {
+    const err = errorOf(config().replace('model: org/model', 'model: { hub: org/model, tokenizer: "my tokenizer" }'));
+    expectProblem(err, 5, 'exhibits[0].model.tokenizer', 'contains " "', 'a local folder is written ./folder', 'allowed: a Hugging Face model id');
+  });
+
+  it('rejects a tensor other than input or output', () => {
+    const err = errorOf(config('    tensor: lm_head\n'));
+    expectProblem(err, 7, 'exhibits[0].tensor', 'allowed: input (the input embedding, default), output');
   });
 });
 

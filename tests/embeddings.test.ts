@@ -57,8 +57,21 @@ describe('the embedding tensor', () => {
   it('explains that only safetensors weights can be read', async () => {
     const dir = folderWith({ 'pytorch_model.bin': 'x' });
     const error = await errorOf(locateEmbeddingTensor(localFolderFiles(dir, 'old-model'), 10, null));
-    expect(error.format()).toMatch(/no safetensors weights/);
-    expect(error.format()).toMatch(/pytorch_model\.bin/);
+    const text = error.format();
+    expect(text).toMatch(/old-model has only pytorch_model\.bin, no safetensors weights; Tokenscape does not read PyTorch pickle files/);
+    // Why: no partial read, and unpickling runs code. What to do: convert once, then point at the new folder.
+    expect(text).toMatch(/cannot be read in part/);
+    expect(text).toMatch(/arbitrary code/);
+    expect(text).toContain(`save_pretrained('${dir}-safetensors')`);
+    expect(text).toMatch(/model: \{ path: \}/);
+  });
+
+  it('for a sharded pickle on the Hub, points at the conversion bot\'s safetensors pull request', async () => {
+    const files = { ...localFolderFiles(folderWith({ 'pytorch_model.bin.index.json': '{}' }), 'org/old'), source: 'hub' as const, label: 'org/old' };
+    const text = (await errorOf(locateEmbeddingTensor(files, 10, null))).format();
+    expect(text).toMatch(/org\/old has only pytorch_model\.bin\.index\.json/);
+    expect(text).toMatch(/revision: refs\/pr\/<number>/);
+    expect(text).toContain("from_pretrained('org/old')");
   });
 
   it('decodes F32, F16 and BF16 rows to the same float values', () => {

@@ -17,6 +17,8 @@ import { parseGalleryConfig } from '../src/config/index.ts';
 import { TokenscapeError } from '../src/errors.ts';
 import type { HubEnvironment } from '../src/hub/hubEnvironment.ts';
 import { precompute } from '../src/pipeline/precompute.ts';
+import { fixture, hasFixtures } from './support/fixtures.ts';
+import { encodeGguf, tinyLlamaGguf, type GgufKv, type GgufTensorSpec } from './support/ggufFile.ts';
 import { editHeader, parseCsv, rawSafetensors } from './support/hostileFiles.ts';
 import { encodeSafetensors } from './support/safetensors.ts';
 import { TINY_CORPUS, TINY_VOCAB, tinyEmbedding, tinyModelFiles, tinyTensors, type TinyModelOptions } from './support/tinyModel.ts';
@@ -94,7 +96,16 @@ const CASES: HostileCase[] = [
   },
   // ---- safetensors: the embedding itself
   { name: 'embedding stored as I8', model: { tensors: {}, files: { 'model.safetensors': rawSafetensors({ 'model.embed_tokens.weight': { dtype: 'I8', shape: [V, 8], data_offsets: [0, V * 8] } }, V * 8) } }, error: [/The embedding tensor model\.embed_tokens\.weight of .* is I8; Tokenscape reads F32, F16 and BF16/], file: 'model.safetensors' },
-  { name: 'no embedding tensor', model: { tensors: { 'lm_head.weight': tinyTensors(V, 8)['lm_head.weight'] } }, error: [/No input-embedding tensor found in \.\/model/, /Looked for model\.embed_tokens\.weight/], file: 'model.safetensors' },
+  { name: 'no embedding tensor', model: { tensors: { 'model.norm.weight': tinyTensors(V, 8)['model.norm.weight'] } }, error: [/No input-embedding tensor found in \.\/model/, /Looked for model\.embed_tokens\.weight/], file: 'model.safetensors' },
+  {
+    name: 'only the output embedding, and config.json says the model is not tied',
+    model: {
+      tensors: { 'lm_head.weight': tinyTensors(V, 8)['lm_head.weight'] },
+      files: { 'config.json': JSON.stringify({ model_type: 'llama', hidden_size: 8, vocab_size: V, tie_word_embeddings: false }) },
+    },
+    error: [/No input-embedding tensor found in \.\/model/, /stores only the output embedding lm_head\.weight/, /tie_word_embeddings: false/, /tensor: output/],
+    file: 'model.safetensors',
+  },
   { name: 'embedding smaller than the vocabulary', model: { rows: 20 }, error: [/No input-embedding tensor found/, /Candidates did not match the vocabulary \(43 tokens, config vocab_size 20\): model\.embed_tokens\.weight \[20,8\]/] },
   { name: 'embedding with no columns', model: { files: { 'model.safetensors': rawSafetensors({ 'model.embed_tokens.weight': { dtype: 'F32', shape: [V, 0], data_offsets: [0, 0] } }) } }, error: [/has shape \[43,0\]: no dimensions to project/], file: 'model.safetensors' },
   {
@@ -103,7 +114,7 @@ const CASES: HostileCase[] = [
     corpus: { yaml: 'vocabulary' },
     error: [/2 of 43 embedding rows of model\.embed_tokens\.weight of .*model\.safetensors contain NaN or Infinity/],
   },
-  { name: 'only PyTorch weights', model: { files: { 'model.safetensors': null, 'pytorch_model.bin': 'not a pickle' } }, error: [/has no safetensors weights/, /It only has pytorch_model\.bin/] },
+  { name: 'only PyTorch weights', model: { files: { 'model.safetensors': null, 'pytorch_model.bin': 'not a pickle' } }, error: [/has only pytorch_model\.bin, no safetensors weights/, /cannot be read in part/, /save_pretrained/] },
   // ---- sharded checkpoints
   { name: 'index that is not JSON', model: { files: { 'model.safetensors.index.json': '{"weight_map": {' } }, error: [/model\.safetensors\.index\.json of \.\/model is not valid JSON/], file: 'model.safetensors.index.json' },
   { name: 'index without a weight_map', model: { files: { 'model.safetensors.index.json': '{"metadata": {}}' } }, error: [/model\.safetensors\.index\.json of \.\/model has no weight_map/], file: 'model.safetensors.index.json' },
@@ -305,5 +316,237 @@ describe('hostile tokens are data', () => {
     expect(csv[0]).toEqual(['token_id', 'token', 'piece', 'count', 'x', 'y', 'z']);
     expect(csv.slice(1).map((row) => row[2])).toEqual(expected);
     expect(csv.slice(1).every((row) => row.length === 7)).toBe(true);
+  });
+});
+
+describe.skipIf(!hasFixtures)('hostile llama2.c inputs: one clear error naming the file and the field, nothing written', () => {
+  const checkpoint = () => readFileSync(fixture('models/llama2c/aidreams260K/aidreams260K.bin'));
+  const tokenizerBin = () => readFileSync(fixture('models/llama2c/aidreams260K/tok512.bin'));
+  /** The checkpoint with header field `index` (dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len) set. */
+  const withHeader = (index: number, value: number) => {
+    const b = Buffer.from(checkpoint());
+    b.writeInt32LE(value, index * 4);
+    return b;
+  };
+  /** tok512.bin with token `id`'s length field replaced (and, optionally, its bytes). */
+  const withToken = (id: number, edit: (b: Buffer, at: number) => void) => {
+    const b = Buffer.from(tokenizerBin());
+    let at = 4;
+    for (let i = 0; i < id; i++) at += 8 + b.readInt32LE(at + 4);
+    edit(b, at);
+    return b;
+  };
+  const ggufMagic = Buffer.concat([Buffer.from('GGUF'), Buffer.alloc(60)]);
+  const version1 = Buffer.concat([Buffer.from([0x32, 0x34, 0x6b, 0x61]), Buffer.alloc(252)]);
+
+  interface Llama2cCase {
+    name: string;
+    model?: Uint8Array | null;
+    tokenizer?: Uint8Array | null;
+    error: RegExp[];
+    /** The file the message must name. */
+    names: 'model.bin' | 'tokenizer.bin';
+  }
+  const L2C_CASES: Llama2cCase[] = [
+    { name: 'empty checkpoint', model: new Uint8Array(0), error: [/is 0 bytes long, shorter than its 28-byte header/], names: 'model.bin' },
+    { name: 'truncated header', model: checkpoint().subarray(0, 17), error: [/is 17 bytes long, shorter than its 28-byte header/], names: 'model.bin' },
+    { name: 'dim 0', model: withHeader(0, 0), error: [/has dim 0 in its header; it must be positive/], names: 'model.bin' },
+    { name: 'negative hidden_dim', model: withHeader(1, -172), error: [/has hidden_dim -172 in its header; it must be positive/], names: 'model.bin' },
+    { name: 'negative n_layers', model: withHeader(2, -4), error: [/has n_layers -4/], names: 'model.bin' },
+    { name: 'zero n_heads', model: withHeader(3, 0), error: [/has n_heads 0/], names: 'model.bin' },
+    { name: 'more kv heads than heads', model: withHeader(4, 8), error: [/has n_kv_heads 8 > n_heads 4/], names: 'model.bin' },
+    { name: 'dim not a multiple of the heads', model: withHeader(3, 5), error: [/has dim 64, not a multiple of n_heads 5/], names: 'model.bin' },
+    { name: 'zero vocab_size', model: withHeader(5, 0), error: [/has vocab_size 0 in its header; it must be non-zero/], names: 'model.bin' },
+    { name: 'zero seq_len', model: withHeader(6, 0), error: [/has seq_len 0/], names: 'model.bin' },
+    { name: 'sizes whose product overflows 2^53', model: withHeader(0, 0x7ffffff0), error: [/is 932124 bytes, but its header \(dim 2147483632, .*\) describes \d{20,} bytes of weights/], names: 'model.bin' },
+    { name: 'a vocabulary larger than the file', model: withHeader(5, 2_000_000), error: [/is 932124 bytes, but its header .*vocab_size 2000000.* describes \d+ bytes/], names: 'model.bin' },
+    { name: 'truncated weights', model: checkpoint().subarray(0, 500_000), error: [/is 500000 bytes, but its header .* describes 932124 bytes of weights/], names: 'model.bin' },
+    { name: 'an untied header (negative vocab_size) without the classifier', model: withHeader(5, -512), error: [/vocab_size -512.* describes 1063196 bytes/], names: 'model.bin' },
+    { name: 'a GGUF file given as llama2c', model: ggufMagic, error: [/is a GGUF file, not a llama2\.c checkpoint/, /model: \{ gguf: \.\.\. \}/], names: 'model.bin' },
+    { name: 'a llama2.c version 1 export', model: version1, error: [/"version 1\/2" export \(magic ak42\)/, /--version 0/], names: 'model.bin' },
+    { name: 'missing checkpoint', model: null, error: [/The llama2\.c checkpoint \.\/model\.bin does not exist/], names: 'model.bin' },
+    { name: 'a tokenizer of another vocabulary size', tokenizer: readFileSync(fixture('models/llama2c/llama2-tokenizer/tokenizer.bin')), error: [/has vocab_size 512, but its tokenizer has 32000 tokens/], names: 'model.bin' },
+    { name: 'missing tokenizer.bin', tokenizer: null, error: [/The llama2\.c tokenizer \.\/tokenizer\.bin does not exist/], names: 'tokenizer.bin' },
+    { name: 'empty tokenizer.bin', tokenizer: new Uint8Array(2), error: [/is 2 bytes long, too short for its header \(max_token_length/], names: 'tokenizer.bin' },
+    { name: 'zero max_token_length', tokenizer: (() => { const b = Buffer.from(tokenizerBin()); b.writeInt32LE(0, 0); return b; })(), error: [/has max_token_length 0; it must be positive/], names: 'tokenizer.bin' },
+    { name: 'a token length past the end of the file', tokenizer: withToken(300, (b, at) => b.writeInt32LE(0x7fffffff, at + 4)), error: [/gives token 300 a length of 2147483647 bytes, past the end of the file/], names: 'tokenizer.bin' },
+    { name: 'a negative token length', tokenizer: withToken(7, (b, at) => b.writeInt32LE(-3, at + 4)), error: [/gives token 7 the length -3; it must be positive/], names: 'tokenizer.bin' },
+    { name: 'a file that ends inside a token header', tokenizer: tokenizerBin().subarray(0, tokenizerBin().length - 2).subarray(0, 4 + 8 + 5 + 3), error: [/ends inside token 1/], names: 'tokenizer.bin' },
+    { name: 'a piece that is not UTF-8', tokenizer: withToken(300, (b, at) => b.writeUInt8(0xff, at + 8)), error: [/has token 300 whose bytes are not valid UTF-8/], names: 'tokenizer.bin' },
+    { name: 'a NaN score', tokenizer: withToken(400, (b, at) => b.writeFloatLE(NaN, at)), error: [/gives token 400 the score NaN/], names: 'tokenizer.bin' },
+  ];
+
+  it('covers at least 20 cases', () => expect(L2C_CASES.length).toBeGreaterThanOrEqual(20));
+
+  it.each(L2C_CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+    const dir = join(root, 'llama2c-cases', slug(c.name));
+    mkdirSync(dir, { recursive: true });
+    const model = c.model === undefined ? checkpoint() : c.model;
+    const tokenizer = c.tokenizer === undefined ? tokenizerBin() : c.tokenizer;
+    if (model) writeFileSync(join(dir, 'model.bin'), model);
+    if (tokenizer) writeFileSync(join(dir, 'tokenizer.bin'), tokenizer);
+    const configFile = join(dir, 'gallery.yaml');
+    const config = parseGalleryConfig('title: T\nexhibits:\n  - id: l2c\n    title: T\n    model: { llama2c: ./model.bin, tokenizer: ./tokenizer.bin }\n    corpus: vocabulary\n', configFile);
+    const workspace = { cacheDir: join(dir, 'cache'), exhibitsDir: join(dir, 'exhibits') };
+    const before = process.memoryUsage().arrayBuffers;
+    const error = await precompute({ config, env: { ...hubEnv(dir), offline: true }, workspace }).then(() => null, (e: unknown) => e);
+    expect(error, 'the build must fail').toBeInstanceOf(TokenscapeError);
+    const text = (error as TokenscapeError).format();
+    for (const pattern of c.error) expect(text).toMatch(pattern);
+    expect(text).toContain(c.names);
+    expect(text).toMatch(/^exhibit "l2c"/);
+    expect(text).not.toMatch(/\n\s+at /);
+    expect(existsSync(join(workspace.exhibitsDir, 'l2c'))).toBe(false);
+    expect(existsSync(join(workspace.exhibitsDir, 'gallery.json'))).toBe(false);
+    expect(partials(workspace.exhibitsDir)).toEqual([]);
+    expect(partials(workspace.cacheDir)).toEqual([]);
+    expect(existsSync(join(workspace.cacheDir, 'embeddings'))).toBe(false);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 1024 * 1024);
+  });
+});
+
+describe('hostile GGUF files: one clear error naming the file and the field, bounded memory, nothing written', () => {
+  const PIECES = ['<unk>', '<s>', '</s>', '\u2581', 'a', 'b', 'c', 'd', 'e', '\u2581a', '\u2581b', 'ab', 'cd', '\u2581ab', 'de', '\u2581cd'];
+  const ROWS = PIECES.length;
+  const COLS = 8;
+  const embedding = () => Float32Array.from({ length: ROWS * COLS }, (_, i) => Math.sin(i * 0.7) + (i % 5) * 0.1);
+  const embdTensor = (edit: Partial<GgufTensorSpec> = {}): GgufTensorSpec => {
+    const e = embedding();
+    return { name: 'token_embd.weight', dims: [COLS, ROWS], type: 0, data: new Uint8Array(e.buffer), ...edit };
+  };
+  const gguf = (extra: Parameters<typeof tinyLlamaGguf>[3] = {}) => tinyLlamaGguf(PIECES, embedding(), COLS, extra);
+  const u64 = (v: bigint) => {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, v, true);
+    return b;
+  };
+  const raw = (key: string, typeId: number, bytes: Uint8Array): GgufKv => ({ key, type: 'raw', typeId, bytes });
+  const setU32 = (bytes: Uint8Array, at: number, v: number) => {
+    const b = bytes.slice();
+    new DataView(b.buffer).setUint32(at, v, true);
+    return b;
+  };
+  const valid = gguf();
+  const oneKey = encodeGguf({ metadata: [{ key: 'general.architecture', type: 'str', value: 'llama' }] });
+
+  interface GgufCase {
+    name: string;
+    /** The file's bytes; null: no file at all. */
+    file: Uint8Array | null;
+    error: RegExp[];
+  }
+  const GGUF_CASES: GgufCase[] = [
+    { name: 'empty file', file: new Uint8Array(0), error: [/is not a readable GGUF file: it has only 0 bytes/, /at magic/] },
+    { name: 'bad magic', file: Uint8Array.from([...Buffer.from('GGUX'), ...valid.subarray(4)]), error: [/it starts with "GGUX", not "GGUF"/, /at magic/] },
+    { name: 'git LFS pointer instead of the file', file: new TextEncoder().encode('version https://git-lfs.github.com/spec/v1\noid sha256:00\nsize 1\n'), error: [/it starts with "vers", not "GGUF"/, /Git LFS pointer/] },
+    { name: 'GGUF version 1', file: gguf({ version: 1 }), error: [/its version is 1; Tokenscape reads versions 2 and 3 \(GGUF v1 is obsolete/, /at version/] },
+    { name: 'a big-endian GGUF file', file: setU32(valid, 4, 0x03000000), error: [/its version is 50331648; .*big-endian/] },
+    { name: 'absurd tensor count', file: gguf({ tensorCount: 1n << 40n }), error: [/claims 1099511627776 tensors, impossible in \d+ bytes/, /at tensor_count/] },
+    { name: 'absurd key count', file: gguf({ kvCount: 1n << 33n }), error: [/claims 8589934592 metadata keys, impossible in \d+ bytes/, /at metadata_kv_count/] },
+    { name: 'tensor count past 2^53', file: gguf({ tensorCount: 1n << 62n }), error: [/tensor_count is 4611686018427387904, far beyond any file/] },
+    { name: 'string length past the end of the file', file: gguf({ metadata: [raw('general.name', 8, u64(1n << 40n))] }), error: [/general\.name claims 1099511627776 bytes, past the end of the file/, /at general\.name/] },
+    { name: 'key length past the end of the file', file: Uint8Array.from([...valid.subarray(0, 24), ...u64(1n << 50n), ...valid.subarray(32)]), error: [/metadata key 0 claims 1125899906842624 bytes, past the end of the file/] },
+    { name: 'array count larger than the file', file: gguf({ metadata: [raw('tokenizer.ggml.merges', 9, Uint8Array.from([...[8, 0, 0, 0], ...u64(1n << 45n)]))] }), error: [/tokenizer\.ggml\.merges claims 35184372088832 elements, more than the \d+ bytes left in the file hold/] },
+    { name: 'unknown value type', file: gguf({ metadata: [raw('general.weird', 99, new Uint8Array(4))] }), error: [/the key "general\.weird" has the unknown value type 99/, /at general\.weird/] },
+    { name: 'array of an unknown value type', file: gguf({ metadata: [raw('general.list', 9, Uint8Array.from([...[42, 0, 0, 0], ...u64(2n)]))] }), error: [/general\.list is an array of the unknown value type 42/] },
+    { name: 'file cut off inside a key', file: oneKey.subarray(0, 40), error: [/metadata key 0 claims 20 bytes, past the end of the file \(40 bytes\)/] },
+    { name: 'file cut off inside the token list', file: valid.subarray(0, 200), error: [/tokenizer\.ggml\.tokens claims 16 elements, more than the 41 bytes left in the file hold/, /at tokenizer\.ggml\.tokens/] },
+    { name: 'file cut off after a value type', file: oneKey.subarray(0, 24 + 8 + 20 + 2), error: [/the file ends at byte 54, but general\.architecture \(value type\) needs bytes up to 56/] },
+    { name: 'general.alignment that is not a power of two', file: gguf({ metadata: [{ key: 'general.alignment', type: 'u32', value: 24 }] }), error: [/general\.alignment is 24, not a power of two/] },
+    { name: 'tensor with seven dimensions', file: gguf({ tensors: [embdTensor({ dims: [COLS, ROWS, 1, 1, 1, 1, 1] })] }), error: [/the tensor "token_embd\.weight" has 7 dimensions; GGUF allows 1 to 4/, /at token_embd\.weight/] },
+    { name: 'dims whose product overflows', file: gguf({ tensors: [embdTensor({ dims: [1n << 32n, 1n << 32n] })] }), error: [/the tensor "token_embd\.weight" has dimensions whose product overflows/] },
+    { name: 'unknown tensor type', file: gguf({ tensors: [embdTensor({ type: 99 })] }), error: [/the tensor "token_embd\.weight" has the unknown ggml type 99/] },
+    { name: 'misaligned tensor offset', file: gguf({ tensors: [embdTensor({ offset: 3 })] }), error: [/the tensor "token_embd\.weight" starts at data offset 3, not a multiple of the alignment 32/] },
+    { name: 'tensor offset past the end of the file', file: gguf({ tensors: [embdTensor({ offset: 1 << 20 })] }), error: [/the tensor "token_embd\.weight" \(F32 \[8, 16\]\) ends at byte \d+, past the end of the file \(\d+ bytes; a truncated download\?\)/] },
+    { name: 'truncated tensor data', file: valid.subarray(0, valid.length - 40), error: [/the tensor "token_embd\.weight" \(F32 \[8, 16\]\) ends at byte \d+, past the end of the file/] },
+    { name: 'overlapping tensors', file: gguf({ tensors: [embdTensor(), { name: 'output.weight', dims: [COLS, ROWS], type: 0, data: embdTensor().data, offset: 64 }] }), error: [/the tensors "token_embd\.weight" and "output\.weight" overlap/] },
+    { name: 'rows that are not whole blocks', file: gguf({ tensors: [embdTensor({ dims: [40, ROWS], type: 8, data: new Uint8Array(34 * ROWS * 2) })] }), error: [/the tensor "token_embd\.weight" is Q8_0 \(blocks of 32\) but its rows have 40 values/] },
+    { name: 'embedding in a type Tokenscape does not dequantise', file: gguf({ tensors: [embdTensor({ dims: [256, ROWS], type: 16, data: new Uint8Array(66 * ROWS) })] }), error: [/token_embd\.weight of .*model\.gguf is stored as IQ2_XXS, which Tokenscape does not dequantise/, /Readable types: F32, F16, BF16, Q8_0/] },
+    { name: 'vocabulary-only GGUF file', file: gguf({ tensors: [] }), error: [/model\.gguf holds no tensors \(a vocabulary-only GGUF file\)/] },
+    { name: 'no token_embd.weight', file: gguf({ tensors: [embdTensor({ name: 'blk.0.attn_q.weight' })] }), error: [/has no token_embd\.weight tensor\. Its tensors: blk\.0\.attn_q\.weight/] },
+    { name: 'embedding smaller than the vocabulary', file: gguf({ tensors: [embdTensor({ dims: [COLS, 10], data: new Uint8Array(COLS * 10 * 4) })] }), error: [/has 10 rows, fewer than the tokenizer's 16 tokens/] },
+    { name: 'scores that do not match the tokens', file: encodeGguf({ metadata: [{ key: 'tokenizer.ggml.model', type: 'str', value: 'llama' }, { key: 'tokenizer.ggml.tokens', type: 'arr', of: 'str', value: PIECES }, { key: 'tokenizer.ggml.scores', type: 'arr', of: 'f32', value: [0, 1, 2] }], tensors: [embdTensor()] }), error: [/tokenizer\.ggml\.scores has 3 entries for 16 tokens/, /at tokenizer\.ggml\.scores/] },
+    { name: 'a byte-level vocabulary with an unknown pre-tokenizer', file: encodeGguf({ metadata: [{ key: 'tokenizer.ggml.model', type: 'str', value: 'gpt2' }, { key: 'tokenizer.ggml.pre', type: 'str', value: 'kimi-k2' }, { key: 'tokenizer.ggml.tokens', type: 'arr', of: 'str', value: PIECES }, { key: 'tokenizer.ggml.merges', type: 'arr', of: 'str', value: ['a b'] }], tensors: [embdTensor()] }), error: [/cannot reproduce the pre-tokenizer "kimi-k2"/, /tokenizer: <org\/name/] },
+    { name: 'no tokenizer in the file', file: encodeGguf({ tensors: [embdTensor()] }), error: [/the file carries no tokenizer \(no tokenizer\.ggml\.model\)/, /tokenizer: <org\/name>/] },
+    { name: 'missing GGUF file', file: null, error: [/The GGUF file \.\/model\.gguf does not exist/] },
+  ];
+
+  describe('from a Hub repo', () => {
+    let ggufHub: LoopbackHub;
+    const sizes = new Map<string, number>();
+    beforeAll(async () => {
+      const mirror = join(root, 'gguf-mirror');
+      const put = (id: string, bytes: Uint8Array) => {
+        mkdirSync(join(mirror, 'models', id), { recursive: true });
+        writeFileSync(join(mirror, 'models', id, 'model.gguf'), bytes);
+        sizes.set(id, bytes.length);
+      };
+      put('test-org/gguf-absurd-counts', gguf({ tensorCount: 1n << 40n }));
+      put('test-org/gguf-cut-short', valid.subarray(0, valid.length - 40));
+      put('test-org/gguf-iq', gguf({ tensors: [embdTensor({ dims: [256, ROWS], type: 19, data: new Uint8Array(50 * ROWS) })] }));
+      ggufHub = await startLoopbackHub({ root: mirror });
+    });
+    afterAll(async () => {
+      await ggufHub?.close();
+    });
+
+    it.each([
+      ['test-org/gguf-absurd-counts', /test-org\/gguf-absurd-counts\/model\.gguf \([0-9a-f]{10}\) is not a readable GGUF file: it claims 1099511627776 tensors/],
+      ['test-org/gguf-cut-short', /the tensor "token_embd\.weight" \(F32 \[8, 16\]\) ends at byte \d+, past the end of the file/],
+      ['test-org/gguf-iq', /token_embd\.weight of test-org\/gguf-iq\/model\.gguf .* is stored as IQ1_S, which Tokenscape does not dequantise/],
+    ])('%s: one error naming the repo file, only header bytes requested, nothing written', async (id, pattern) => {
+      const dir = join(root, 'gguf-hub-cases', slug(id));
+      mkdirSync(dir, { recursive: true });
+      const config = parseGalleryConfig(`title: T\nexhibits:\n  - id: g\n    title: T\n    model: { hub: ${id}, file: model.gguf }\n    corpus: vocabulary\n`, join(dir, 'gallery.yaml'));
+      const workspace = { cacheDir: join(dir, 'cache'), exhibitsDir: join(dir, 'exhibits') };
+      ggufHub.clearLog();
+      const env = { ...hubEnv(dir), endpoint: ggufHub.url };
+      const error = await precompute({ config, env, workspace }).then(() => null, (e: unknown) => e);
+      expect(error).toBeInstanceOf(TokenscapeError);
+      expect((error as TokenscapeError).format()).toMatch(pattern);
+      const got = ggufHub.requests.filter((r) => r.path.includes('model.gguf') && r.method === 'GET');
+      expect(got.every((r) => r.range !== null)).toBe(true);
+      // At most the file once over (these are small), besides the bytes=0-0 probe that finds the file's size.
+      expect(got.reduce((n, r) => n + r.bodyBytes, 0)).toBeLessThanOrEqual(sizes.get(id)! + 1);
+      expect(existsSync(join(workspace.exhibitsDir, 'g'))).toBe(false);
+      expect(existsSync(join(workspace.cacheDir, 'embeddings'))).toBe(false);
+      expect(partials(workspace.cacheDir)).toEqual([]);
+      expect(partials(join(dir, 'hf'))).toEqual([]);
+    });
+  });
+
+  it('covers at least 25 cases', () => expect(GGUF_CASES.length).toBeGreaterThanOrEqual(25));
+
+  it('the valid file of the table builds', async () => {
+    const dir = join(root, 'gguf-cases', 'valid');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'model.gguf'), valid);
+    const config = parseGalleryConfig('title: T\nexhibits:\n  - id: g\n    title: T\n    model: { gguf: ./model.gguf }\n    corpus: vocabulary\n', join(dir, 'gallery.yaml'));
+    const workspace = { cacheDir: join(dir, 'cache'), exhibitsDir: join(dir, 'exhibits') };
+    await precompute({ config, env: { ...hubEnv(dir), offline: true }, workspace });
+    expect(readExhibit(readFileSync(join(workspace.exhibitsDir, 'g', 'points.bin'))).pieces).toEqual(PIECES);
+  });
+
+  it.each(GGUF_CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+    const dir = join(root, 'gguf-cases', slug(c.name));
+    mkdirSync(dir, { recursive: true });
+    if (c.file) writeFileSync(join(dir, 'model.gguf'), c.file);
+    const configFile = join(dir, 'gallery.yaml');
+    const config = parseGalleryConfig('title: T\nexhibits:\n  - id: g\n    title: T\n    model: { gguf: ./model.gguf }\n    corpus: vocabulary\n', configFile);
+    const workspace = { cacheDir: join(dir, 'cache'), exhibitsDir: join(dir, 'exhibits') };
+    const before = process.memoryUsage().arrayBuffers;
+    const error = await precompute({ config, env: { ...hubEnv(dir), offline: true }, workspace }).then(() => null, (e: unknown) => e);
+    expect(error, 'the build must fail').toBeInstanceOf(TokenscapeError);
+    const text = (error as TokenscapeError).format();
+    for (const pattern of c.error) expect(text).toMatch(pattern);
+    expect(text).toContain('model.gguf');
+    expect(text).toMatch(/^exhibit "g"/);
+    expect(text).not.toMatch(/\n\s+at /);
+    expect(existsSync(join(workspace.exhibitsDir, 'g'))).toBe(false);
+    expect(existsSync(join(workspace.exhibitsDir, 'gallery.json'))).toBe(false);
+    expect(partials(workspace.exhibitsDir)).toEqual([]);
+    expect(partials(workspace.cacheDir)).toEqual([]);
+    expect(existsSync(join(workspace.cacheDir, 'embeddings'))).toBe(false);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 1024 * 1024);
   });
 });

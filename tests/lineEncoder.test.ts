@@ -16,7 +16,7 @@ import { loadTokenizer, type ModelTokenizer } from '../src/tokens/loadTokenizer.
 import { fixture, hasFixtures } from './support/fixtures.ts';
 
 const ADVERSARIAL = [
-  ' ', '  ', '     ', 'a', ' a', 'a ', '  leading two', 'trailing two  ', 'inner    run   of     spaces',
+  '', ' ', '  ', '     ', 'a', ' a', 'a ', '  leading two', 'trailing two  ', 'inner    run   of     spaces',
   '\t', '\ttab', 'tab\t', 'a\tb\t\tc', ' \t mixed \t ', '\r', 'a\rb', 'end\r', '\r\rx', '\f\v form feeds',
   'emoji 😀 👍🏽 🇮🇹 family 👨‍👩‍👧 😀😀😀', 'CJK 東京は日本の首都です。中文测试 한국어', 'Ελληνικά Русский العربية עברית हिन्दी ไทย',
   'combining e\u0301 a\u0300\u0301 n\u0303 \u0301lead', 'zero\u200bwidth\u200djoiner', '\u00a0nbsp\u00a0 \u3000ideographic',
@@ -179,6 +179,37 @@ describe.skipIf(!hasFixtures)('line encoder on the LLaMA-2 tokenizer', () => {
   }, 60_000);
 });
 
+describe.skipIf(!hasFixtures)('line encoder on the trained TinyStories-656K tokenizer (merges across words, no pre-tokenizer, no byte tokens)', () => {
+  let tokenizer: ModelTokenizer;
+  let encoder: LineEncoder;
+  beforeAll(async () => {
+    tokenizer = await loadTokenizer(localFolderFiles(fixture('models/tinystories-656k'), 'tinystories-656k'));
+    encoder = tokenizer.lineEncoder!();
+  });
+
+  it('cuts a line wherever no merge result found in it straddles the place, not only between words', () => {
+    expect(encoder.strategy).toBe('segments');
+    // "is▁an▁" and "on▁the▁" are single tokens of this vocabulary; the words around them are cut apart.
+    const pieces = encoder.pieces(' He is an actor on the stage')!;
+    expect(pieces.join('')).toBe('▁▁He▁is▁an▁actor▁on▁the▁stage');
+    expect(pieces).toContain('He▁');
+    expect(pieces).toContain('on▁the▁');
+  });
+
+  for (const corpus of ['corpora/commedia.txt', 'corpora/wikitext-2-raw/wiki.test.raw']) {
+    it(`gives encode's ids on every line of ${corpus}, unknown characters fused as encode fuses them`, () => {
+      const lines = [...splitLines(readFileSync(fixture(corpus), 'utf8'))].filter((l) => l !== '');
+      expect(expectSameAsPlain(tokenizer, encoder, lines, false)).toBeGreaterThan(1000);
+      expectSameAsPlain(tokenizer, encoder, lines.slice(0, 200));
+    }, 300_000);
+  }
+
+  it('gives encode\'s ids on adversarial lines', () => {
+    expectSameAsPlain(tokenizer, tokenizer.lineEncoder!(), ADVERSARIAL);
+    expectSameAsPlain(tokenizer, encoder, ADVERSARIAL.map((l) => `${l} ${l}`));
+  });
+});
+
 describe('line encoder on tokenizers built to break it', () => {
   it('does not cut where a merge joins across a word boundary ("a▁b"), and still gives encode\'s ids', async () => {
     const tokenizer = await tinyTokenizer({ model: bpeModel(['▁', 'a', 'b', 'c', 'x', 'a▁', 'a▁b', '▁c'], ['a ▁', 'a▁ b', '▁ c']) });
@@ -192,7 +223,18 @@ describe('line encoder on tokenizers built to break it', () => {
     expectSameAsPlain(tokenizer, encoder, [...ADVERSARIAL, 'ca b', 'xa b c', 'a a a b b', 'ca  b', 'a ▁b', 'cab a▁b']);
   });
 
-  it('takes the plain path when unknown tokens of neighbouring pieces would fuse into one', async () => {
+  it('cuts inside a run of words joined by merges only where no merge result occurs across the place', async () => {
+    // "▁of▁the" is one token, so the pair rule cannot cut between "f" and "▁" anywhere; in "▁of▁a"
+    // no merge result straddles that place, so it is cut there.
+    const tokenizer = await tinyTokenizer({ model: bpeModel(['▁', 'o', 'f', 't', 'h', 'e', 'm', 'a', '▁o', '▁of', '▁t', '▁th', '▁the', '▁of▁the', '▁a'], ['▁ o', '▁o f', '▁ t', '▁t h', '▁th e', '▁of ▁the', '▁ a']) });
+    const encoder = tokenizer.lineEncoder!();
+    expect(encoder.strategy).toBe('segments');
+    expect(encoder.pieces('the of a')).toEqual(['▁the', '▁of', '▁a']);
+    expect(encoder.pieces('of the of a')).toEqual(['▁of▁the', '▁of', '▁a']);
+    expectSameAsPlain(tokenizer, encoder, [...ADVERSARIAL, 'of them of a', 'of the of the', 'the of', 'ofthe of the the', 'e of f the']);
+  });
+
+  it('fuses unknown tokens of neighbouring pieces into one, as encode does', async () => {
     const tokenizer = await tinyTokenizer({ model: bpeModel(['▁', 'a', 'b', '▁a'], ['▁ a']) });
     const encoder = tokenizer.lineEncoder!();
     const unk = tokenizer.pieces.indexOf('<unk>');

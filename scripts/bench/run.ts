@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { benchBrowser, browserRows } from './browser.ts';
+import { benchGguf } from './gguf.ts';
 import { ensureBenchModel } from './inputs.ts';
 import { peerAvailable, runPeer, type PeerResult } from './peer.ts';
 import { printTable, type BenchRow } from './table.ts';
@@ -16,7 +17,7 @@ import { benchTokenize } from './tokenize.ts';
 const rows: BenchRow[] = [];
 /**
  * `npm run bench -- --only a,b` runs only the named sections (each section below checks `wanted`);
- * without it every section runs. Sections: core (PCA, precompute, page figures), tokenize.
+ * without it every section runs. Sections: core (PCA, precompute, page figures), tokenize, gguf.
  */
 const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only' || a.startsWith('--only='));
 const only = onlyArg ? new Set(onlyArg.replace(/^--only=/, '').split(',')) : null;
@@ -86,6 +87,7 @@ async function main() {
       addRatio(`tokenize + count ${f.corpus.split('/').pop()} (best of 3)`, ours.wall, sp?.wall ?? null, s, 1.0, '≤ 1.0 × SentencePiece line by line');
     }
     if (peer32) addAbsolute('notebook Plotly HTML, 32000 points', mb(peer32.html_bytes), '', true, '(reference for page weight)');
+    if (wanted('gguf')) rows.push(...(await benchGguf(log)));
 
     // Browser figures (scripts/bench/browser.ts): the exhibits the precompute stage wrote, one astro build,
     // headless Chromium against the Plotly HTML the peer wrote above.

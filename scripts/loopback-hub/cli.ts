@@ -6,6 +6,7 @@
  * stderr, so `head -1` of stdout can be eval'd), then serves until Ctrl-C.
  */
 import path from 'node:path';
+import { buildExampleRepos } from './exampleRepos.ts';
 import { buildFixtureMirror, GATED_REPO } from './fixtureMirror.ts';
 import { startLoopbackHub } from './server.ts';
 
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
     root ??= DEFAULT_FIXTURE_ROOT;
     process.stderr.write(`building fixture mirror in ${path.resolve(root)} ...\n`);
     await buildFixtureMirror(root);
+    process.stderr.write(`example repos: ${(await buildExampleRepos(root)).join(', ')}\n`);
     // The mirror's gated repo is only useful if it is actually gated.
     if (!gated.includes(GATED_REPO)) gated.push(GATED_REPO);
     token ??= DEFAULT_FIXTURE_TOKEN;

@@ -17,6 +17,11 @@ export interface ExhibitManifest {
     /** The resolved commit sha (hub), or null for a local folder. */
     commit: string | null;
     tensor: string;
+    /** Which matrix the map shows: the input embedding or the unembedding (output projection). */
+    tensorRole: 'input' | 'output';
+    /** Input and output embedding are one matrix in this model. */
+    tied: boolean;
+    /** The element type in the model file (a quantised GGUF type is dequantised before PCA). */
     dtype: string;
     vocabSize: number;
     hiddenSize: number;

@@ -4,7 +4,7 @@ import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } fr
 import { z } from 'zod';
 import { TokenscapeError } from '../errors.ts';
 import { describeSplit, parseSplit, SPLIT_FORMS } from '../sources/datasetSplit.ts';
-import type { CorpusRef, ExhibitConfig, GalleryConfig, ModelRef } from './types.ts';
+import type { CorpusRef, ExhibitConfig, GalleryConfig, ModelRef, TokenizerRef } from './types.ts';
 
 export const DEFAULT_CONFIG_FILE = 'gallery.config.yaml';
 
@@ -40,7 +40,11 @@ export async function loadGalleryConfig(path: string): Promise<GalleryConfig> {
 // Schema. Messages name the problem only; what is allowed comes from ALLOWED, by key, so every
 // error about a key says the same thing about what it accepts.
 
-const MODEL_FORMS = 'a Hugging Face model id like meta-llama/Llama-2-7b-hf, { hub: <id>, revision: <branch|tag|commit> } or { path: <local folder> }';
+const MODEL_FORMS =
+  'a Hugging Face model id like meta-llama/Llama-2-7b-hf, { hub: <id>, revision: <branch|tag|commit> }, { path: <local folder> }, ' +
+  '{ gguf: <local .gguf file> }, { hub: <id>, file: <name.gguf>, revision: <rev> } or { llama2c: <model.bin>, tokenizer: <tokenizer.bin> }, ' +
+  'each optionally with tokenizer: <id | ./folder>';
+const TOKENIZER_FORMS = 'a Hugging Face model id whose tokenizer to use (e.g. meta-llama/Llama-2-7b-hf), a local tokenizer folder (./folder) or, for llama2c, a tokenizer.bin file (./tokenizer.bin)';
 const CORPUS_FORMS = 'vocabulary, { dataset: <id>, config: <name>, split: <split>, column: <name>, revision: <rev> }, { url: <http(s) URL> } or { file: <path> }';
 
 const ALLOWED: Record<string, string> = {
@@ -48,12 +52,17 @@ const ALLOWED: Record<string, string> = {
   description: 'a string (markdown)',
   defaults: 'a mapping of projection, color, include_special',
   exhibits: 'a list of exhibits, each a mapping with id, title, model, corpus',
-  exhibit: 'a mapping with id, title, model, corpus and optionally description, projection, color, include_special',
+  exhibit: 'a mapping with id, title, model, corpus and optionally description, tensor, projection, color, include_special',
   id: 'lowercase letters, digits, "-" and "_", starting with a letter or digit, at most 64 characters, e.g. llama2-wikitext',
   model: MODEL_FORMS,
   hub: 'a Hugging Face model id, e.g. meta-llama/Llama-2-7b-hf',
   revision: 'a branch, tag or commit of the Hugging Face repository, e.g. main',
   path: 'a folder holding the model in Hugging Face layout, relative to the config file',
+  gguf: 'a local .gguf file (llama.cpp), relative to the config file',
+  llama2c: 'a llama2.c checkpoint (model.bin), relative to the config file',
+  tokenizer: TOKENIZER_FORMS,
+  'model.file': 'the name of one .gguf file in the Hugging Face repository, e.g. llama-2-7b.Q4_K_M.gguf',
+  tensor: 'input (the input embedding, default), output (the unembedding / lm_head)',
   corpus: CORPUS_FORMS,
   dataset: 'a Hugging Face dataset id, e.g. Salesforce/wikitext',
   config: 'a dataset configuration name, e.g. wikitext-2-raw-v1, or null',
@@ -147,8 +156,40 @@ const exhibitOptions = {
   include_special: z.boolean().optional(),
 };
 
-const hubModel = strictObject({ hub: hubId, revision });
-const localModel = strictObject({ path: nonEmpty });
+const tokenizerField = z.string().optional();
+const hubModel = strictObject({ hub: hubId, revision, tokenizer: tokenizerField });
+const hubGgufModel = strictObject({
+  hub: hubId,
+  file: checked((f) => (/\.gguf$/i.test(f) ? null : `"${f}" is not a .gguf file; for safetensors weights leave file out`)),
+  revision,
+  tokenizer: tokenizerField,
+});
+const localModel = strictObject({ path: nonEmpty, tokenizer: tokenizerField });
+const ggufModel = strictObject({ gguf: nonEmpty, tokenizer: tokenizerField });
+const llama2cModel = strictObject({ llama2c: nonEmpty, tokenizer: z.string() });
+
+/** A local path is written as one (./x, ../x, /x); anything else is a Hub id. */
+const looksLikePath = (s: string) => /^(\.{1,2}[/\\]|[/\\]|~|[A-Za-z]:[/\\])/.test(s) || /\.bin$/i.test(s);
+
+function tokenizerRef(value: string | undefined, baseDir: string, ctx: Ctx): TokenizerRef | undefined {
+  if (value === undefined) return undefined;
+  if (value === '') {
+    ctx.addIssue({ code: 'custom', message: 'must not be empty', path: ['tokenizer'] });
+    return undefined;
+  }
+  if (looksLikePath(value)) {
+    const path = resolve(baseDir, value);
+    return /\.bin$/i.test(value) ? { kind: 'llama2c', path, display: value } : { kind: 'local', path, display: value };
+  }
+  const problem = hubIdProblem(value);
+  if (problem) {
+    ctx.addIssue({ code: 'custom', message: `${problem} (a local folder is written ./folder)`, path: ['tokenizer'] });
+    return undefined;
+  }
+  return { kind: 'hub', id: value, revision: 'main' };
+}
+
+const withTokenizer = <T extends object>(ref: T, tokenizer: TokenizerRef | undefined): T => (tokenizer ? { ...ref, tokenizer } : ref);
 
 function modelSchema(baseDir: string) {
   return z.unknown().transform((v, ctx): ModelRef => {
@@ -157,16 +198,34 @@ function modelSchema(baseDir: string) {
       return problem ? fail(ctx, problem) : { kind: 'hub', id: v, revision: 'main' };
     }
     if (isRecord(v)) {
-      if ('hub' in v && 'path' in v) return fail(ctx, 'has both hub and path; use one of them');
-      if ('hub' in v) {
+      const kinds = ['hub', 'path', 'gguf', 'llama2c'].filter((k) => k in v);
+      if (kinds.length > 1) return fail(ctx, `has both ${kinds.join(' and ')}; use one of them`);
+      if (kinds[0] === 'hub' && 'file' in v) {
+        const m = parseInto(ctx, hubGgufModel, v);
+        const tokenizer = m && tokenizerRef(m.tokenizer, baseDir, ctx);
+        return m ? withTokenizer({ kind: 'gguf-hub', id: m.hub, revision: m.revision ?? 'main', file: m.file }, tokenizer) : z.NEVER;
+      }
+      if (kinds[0] === 'hub') {
         const m = parseInto(ctx, hubModel, v);
-        return m ? { kind: 'hub', id: m.hub, revision: m.revision ?? 'main' } : z.NEVER;
+        const tokenizer = m && tokenizerRef(m.tokenizer, baseDir, ctx);
+        return m ? withTokenizer({ kind: 'hub', id: m.hub, revision: m.revision ?? 'main' }, tokenizer) : z.NEVER;
       }
-      if ('path' in v) {
+      if (kinds[0] === 'path') {
         const m = parseInto(ctx, localModel, v);
-        return m ? { kind: 'local', path: resolve(baseDir, m.path), display: m.path } : z.NEVER;
+        const tokenizer = m && tokenizerRef(m.tokenizer, baseDir, ctx);
+        return m ? withTokenizer({ kind: 'local', path: resolve(baseDir, m.path), display: m.path }, tokenizer) : z.NEVER;
       }
-      return fail(ctx, `a model mapping needs a hub or a path key${keysNote(v)}`);
+      if (kinds[0] === 'gguf') {
+        const m = parseInto(ctx, ggufModel, v);
+        const tokenizer = m && tokenizerRef(m.tokenizer, baseDir, ctx);
+        return m ? withTokenizer({ kind: 'gguf', path: resolve(baseDir, m.gguf), display: m.gguf }, tokenizer) : z.NEVER;
+      }
+      if (kinds[0] === 'llama2c') {
+        const m = parseInto(ctx, llama2cModel, v);
+        const tokenizer = m && tokenizerRef(m.tokenizer, baseDir, ctx);
+        return m && tokenizer ? { kind: 'llama2c', path: resolve(baseDir, m.llama2c), display: m.llama2c, tokenizer } : z.NEVER;
+      }
+      return fail(ctx, `a model mapping needs a hub, path, gguf or llama2c key${keysNote(v)}`);
     }
     return fail(ctx, v === undefined ? 'missing (required)' : `expected a hub id or a mapping, got ${typeName(v)}`);
   });
@@ -227,6 +286,7 @@ function gallerySchema(baseDir: string) {
     title: nonEmpty,
     description: optionalText,
     model: modelSchema(baseDir),
+    tensor: z.enum(['input', 'output']).optional(),
     corpus: corpusSchema(baseDir),
     ...exhibitOptions,
   });
@@ -305,6 +365,7 @@ export function parseGalleryConfig(text: string, file: string): GalleryConfig {
       title: ex.title,
       description: ex.description ?? null,
       model: ex.model,
+      tensor: ex.tensor ?? 'input',
       corpus: ex.corpus,
       projection: { fit: ex.projection?.fit ?? defaults.projection?.fit ?? 'corpus' },
       color: { clip: ex.color?.clip ?? defaults.color?.clip ?? 100 },
@@ -402,6 +463,7 @@ function allowedFor(path: Path): string | undefined {
   const last = path.at(-1);
   if (typeof last === 'number') return ALLOWED.exhibit;
   if (path[0] === 'exhibits' && path.length === 1) return ALLOWED.exhibits;
+  if (last === 'file' && path.at(-2) === 'model') return ALLOWED['model.file'];
   return ALLOWED[last ?? ''];
 }
 

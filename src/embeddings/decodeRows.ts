@@ -1,7 +1,7 @@
 /** Converts stored embedding rows (F32, F16, BF16, little-endian) to float32. */
 
 let f16Table: Float32Array | null = null;
-function halfToFloatTable(): Float32Array {
+export function halfToFloatTable(): Float32Array {
   if (f16Table) return f16Table;
   f16Table = new Float32Array(65536);
   for (let h = 0; h < 65536; h++) {

@@ -49,11 +49,20 @@ async function weightFiles(files: RepoFiles): Promise<{ candidates: string[]; we
     return { candidates: [...new Set(weightMap.values())], weightMap };
   }
   if (files.has('model.safetensors')) return { candidates: ['model.safetensors'], weightMap: null };
-  const hint = ['pytorch_model.bin', 'pytorch_model.bin.index.json', 'tf_model.h5'].find((f) => files.has(f));
-  throw new TokenscapeError(`${files.label} has no safetensors weights (model.safetensors or model.safetensors.index.json).`, {
-    hint: hint
-      ? `It only has ${hint}; Tokenscape reads safetensors so that it can fetch the embedding alone. Pick a revision or mirror with safetensors weights.`
-      : 'Tokenscape reads the embedding tensor from safetensors weights.',
+  const other = ['pytorch_model.bin', 'pytorch_model.bin.index.json', 'model.bin', 'tf_model.h5', 'flax_model.msgpack', 'model.ckpt.index'].filter((f) => files.has(f));
+  if (other.length === 0) {
+    throw new TokenscapeError(`${files.label} has no safetensors weights (model.safetensors or model.safetensors.index.json).`, {
+      hint: 'Tokenscape reads the embedding tensor from safetensors weights; check the model id or folder.',
+    });
+  }
+  const pickle = other.some((f) => f.startsWith('pytorch_model') || f === 'model.bin');
+  const convert =
+    files.source === 'hub'
+      ? `Many Hub repos have a safetensors copy in an open pull request of the conversion bot ("Adding \`safetensors\` variant"): set revision: refs/pr/<number> to use it. Otherwise convert it once: python3 -c "from transformers import AutoModelForCausalLM as M; M.from_pretrained('${files.label}').save_pretrained('./${files.label.split('/').at(-1)}-safetensors')" and use model: { path: ./${files.label.split('/').at(-1)}-safetensors }.`
+      : `Convert it once: python3 -c "from transformers import AutoModelForCausalLM as M; M.from_pretrained('${files.describe('')}').save_pretrained('${files.describe('')}-safetensors')" (safe_serialization is the default) and point model: { path: } at the new folder.`;
+  throw new TokenscapeError(`${files.label} has only ${other.join(' and ')}, no safetensors weights; Tokenscape does not read ${pickle ? 'PyTorch pickle' : 'these'} files.`, {
+    file: files.describe(other[0]),
+    hint: `${pickle ? 'A pickle cannot be read in part (the embedding would mean downloading and unpickling the whole checkpoint) and unpickling can run arbitrary code. ' : 'Tokenscape reads safetensors, whose header says where the embedding is, so that it fetches the embedding alone. '}${convert}`,
   });
 }
 
@@ -94,24 +103,84 @@ function pickEmbedding(names: Iterable<string>): string[] {
   return [...known, ...bySuffix];
 }
 
+/** Output-embedding (unembedding, "LM head") names across architectures, most common first. */
+export const OUTPUT_TENSOR_NAMES = [
+  'lm_head.weight', // LLaMA, Mistral, Qwen, Gemma, GPT-2 (tied), phi
+  'embed_out.weight', // GPT-NeoX, Pythia
+  'output.weight', // Meta's original LLaMA checkpoints
+  'model.lm_head.weight',
+  'language_model.lm_head.weight',
+  'transformer.lm_head.weight',
+  'cls.predictions.decoder.weight', // BERT masked-LM head
+  'lm_head.decoder.weight', // RoBERTa
+];
+
+function pickOutput(names: Iterable<string>): string[] {
+  const all = [...names];
+  return OUTPUT_TENSOR_NAMES.filter((n) => all.includes(n));
+}
+
+/** A located matrix, and whether input and output embedding are one matrix. */
+export interface LocatedMatrix extends LocatedTensor {
+  tied: boolean;
+}
+
+/** config.json's tie_word_embeddings (also under text_config): true, false, or null when the config is silent. */
+export async function readTieWordEmbeddings(files: RepoFiles): Promise<boolean | null> {
+  if (!files.has('config.json')) return null;
+  const { readFile } = await import('node:fs/promises');
+  try {
+    const config = JSON.parse(await readFile(await files.localPath('config.json'), 'utf8')) as Record<string, unknown>;
+    const text = (config?.text_config ?? {}) as Record<string, unknown>;
+    const tie = config?.tie_word_embeddings ?? text.tie_word_embeddings;
+    return typeof tie === 'boolean' ? tie : null;
+  } catch {
+    return null; // the tokenizer stage already named a broken config.json
+  }
+}
+
 export async function locateEmbeddingTensor(files: RepoFiles, vocabSize: number, configVocabSize: number | null): Promise<LocatedTensor> {
+  return locateEmbeddingMatrix(files, 'input', vocabSize, configVocabSize, await readTieWordEmbeddings(files));
+}
+
+/**
+ * Finds the input embedding (`role: input`) or the unembedding (`role: output`) from safetensors headers.
+ * Tied models store one matrix under either name (safetensors.torch.save_model keeps one and records the
+ * other in `__metadata__`), so for them both roles are that one matrix, wherever it is stored.
+ */
+export async function locateEmbeddingMatrix(
+  files: RepoFiles,
+  role: 'input' | 'output',
+  vocabSize: number,
+  configVocabSize: number | null,
+  tieWordEmbeddings: boolean | null,
+): Promise<LocatedMatrix> {
   const { candidates, weightMap } = await weightFiles(files);
   const fits = (t: SafetensorsTensor) =>
     t.shape.length === 2 && t.shape[0] >= vocabSize && (configVocabSize === null || t.shape[0] === configVocabSize);
   const rejected: string[] = [];
-
-  // With an index, read only the shard(s) that the known names point to.
-  const order = weightMap ? [...new Set(pickEmbedding(weightMap.keys()).map((n) => weightMap.get(n)!))] : candidates;
-  for (const file of order) {
+  const headers = new Map<string, SafetensorsHeader>();
+  const headerOf = async (file: string) => {
     if (!files.has(file)) {
       throw new TokenscapeError(`${files.label}: model.safetensors.index.json names the shard ${file}, which is not there.`, {
         file: files.describe('model.safetensors.index.json'),
         hint: 'The model is incomplete (a shard missing from the folder or the repository).',
       });
     }
-    const header = await readHeader(files, file);
-    for (const name of pickEmbedding(header.tensors.keys())) {
-      const t = header.tensors.get(name)!;
+    if (!headers.has(file)) headers.set(file, await readHeader(files, file));
+    return headers.get(file)!;
+  };
+  // Every stored tensor name and its file: from the index, or from the one file's header.
+  const stored = new Map<string, string>();
+  if (weightMap) for (const [name, file] of weightMap) stored.set(name, file);
+  else for (const file of candidates) for (const name of (await headerOf(file)).tensors.keys()) stored.set(name, file);
+
+  /** The first of `names` that is stored with a shape that fits the vocabulary, checked and located. */
+  const firstFitting = async (names: string[]): Promise<LocatedTensor | null> => {
+    for (const name of names) {
+      const file = stored.get(name)!;
+      const t = (await headerOf(file)).tensors.get(name);
+      if (!t) continue;
       if (!fits(t)) {
         rejected.push(`${name} ${JSON.stringify(t.shape)}`);
         continue;
@@ -131,11 +200,44 @@ export async function locateEmbeddingTensor(files: RepoFiles, vocabSize: number,
       await checkTensorInFile(files, file, t);
       return { ...t, file };
     }
+    return null;
+  };
+
+  const inputNames = pickEmbedding(stored.keys());
+  const outputNames = pickOutput(stored.keys());
+  // `__metadata__` aliases of the headers that hold the candidates: dropped name → kept name.
+  const aliases = new Map<string, string>();
+  for (const name of [...inputNames, ...outputNames].slice(0, 4)) for (const [k, v] of (await headerOf(stored.get(name)!)).metadata) aliases.set(k, v);
+  const aliasedInput = [...EMBEDDING_TENSOR_NAMES, ...EMBEDDING_SUFFIXES].some((n) => aliases.has(n) && stored.has(aliases.get(n)!));
+  const aliasedOutput = OUTPUT_TENSOR_NAMES.some((n) => aliases.has(n) && stored.has(aliases.get(n)!));
+
+  let input = await firstFitting(inputNames);
+  let tied: boolean;
+  if (input) {
+    tied = tieWordEmbeddings === true || aliasedOutput || (tieWordEmbeddings === null && outputNames.length === 0);
+  } else {
+    // No input name stored: a tied model keeps the matrix under the output name (e.g. only lm_head.weight).
+    tied = tieWordEmbeddings !== false || aliasedInput;
+    input = tied ? await firstFitting(outputNames) : null;
   }
-  throw new TokenscapeError(`No input-embedding tensor found in ${files.label}.`, {
-    ...(order.length === 1 ? { file: files.describe(order[0]) } : {}),
+  const where = [...new Set(stored.values())];
+  if (role === 'input' || tied) {
+    if (input) return { ...input, tied };
+    throw new TokenscapeError(`No input-embedding tensor found in ${files.label}.`, {
+      ...(where.length === 1 ? { file: files.describe(where[0]) } : {}),
+      hint: rejected.length
+        ? `Candidates did not match the vocabulary (${vocabSize} tokens${configVocabSize ? `, config vocab_size ${configVocabSize}` : ''}): ${rejected.join(', ')}.`
+        : outputNames.length && tieWordEmbeddings === false
+          ? `It stores only the output embedding ${outputNames[0]}, and config.json says tie_word_embeddings: false, so that is not the input embedding; map it with tensor: output.`
+          : `Looked for ${EMBEDDING_TENSOR_NAMES.slice(0, 4).join(', ')}, … in ${where.join(', ') || 'no safetensors file'}.`,
+    });
+  }
+  const output = await firstFitting(outputNames);
+  if (output) return { ...output, tied: false };
+  throw new TokenscapeError(`No output-embedding (unembedding) tensor found in ${files.label}.`, {
+    ...(where.length === 1 ? { file: files.describe(where[0]) } : {}),
     hint: rejected.length
       ? `Candidates did not match the vocabulary (${vocabSize} tokens${configVocabSize ? `, config vocab_size ${configVocabSize}` : ''}): ${rejected.join(', ')}.`
-      : `Looked for ${EMBEDDING_TENSOR_NAMES.slice(0, 4).join(', ')}, … in ${order.join(', ') || 'no safetensors file'}.`,
+      : `Looked for ${OUTPUT_TENSOR_NAMES.slice(0, 4).join(', ')}, …; the model is not tied (config.json tie_word_embeddings: false), so map the input embedding (tensor: input) instead.`,
   });
 }

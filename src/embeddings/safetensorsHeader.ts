@@ -16,6 +16,11 @@ export interface SafetensorsHeader {
   /** Bytes before the data section: 8 + header length. */
   dataStart: number;
   tensors: Map<string, SafetensorsTensor>;
+  /**
+   * The string entries of `__metadata__`. safetensors.torch.save_model stores each tensor it dropped as a
+   * duplicate here, by name, pointing at the name it kept (tied weights: {"model.embed_tokens.weight": "lm_head.weight"}).
+   */
+  metadata: Map<string, string>;
 }
 
 /** A header larger than this is not a model we can read (real ones are a few hundred kB). */
@@ -53,8 +58,14 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array, file: string, fi
     throw new TokenscapeError(`${file} has a safetensors header that is not a JSON object.`, { file });
   }
   const tensors = new Map<string, SafetensorsTensor>();
+  const metadata = new Map<string, string>();
   for (const [name, raw] of Object.entries(json as Record<string, unknown>)) {
-    if (name === '__metadata__') continue;
+    if (name === '__metadata__') {
+      if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
+        for (const [k, v] of Object.entries(raw)) if (typeof v === 'string') metadata.set(k, v);
+      }
+      continue;
+    }
     const t = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const bad = (why: string) => new TokenscapeError(`${file}: tensor "${name}" ${why}.`, { file, field: name });
     if (!t || typeof t !== 'object' || Array.isArray(t)) throw bad('is not described by an object');
@@ -88,5 +99,5 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array, file: string, fi
       );
     }
   }
-  return { dataStart, tensors };
+  return { dataStart, tensors, metadata };
 }

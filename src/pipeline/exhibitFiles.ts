@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CSV_FILE, MANIFEST_FILE, POINTS_FILE, type ExhibitManifest } from '../artifact/manifest.ts';
+import { readExhibit } from '../artifact/readExhibit.ts';
+import { TokenscapeError } from '../errors.ts';
 import type { StageProgress } from './progress.ts';
 import { tempPathFor } from './workspace.ts';
 
@@ -29,6 +31,14 @@ export async function writeExhibitFolder(
   id: string,
   files: { points: Uint8Array; csv: string; manifest: ExhibitManifest },
 ): Promise<void> {
+  // The page decodes points.bin with this same reader: what it would reject is never published.
+  try {
+    readExhibit(files.points);
+  } catch (error) {
+    throw new TokenscapeError(`The map of exhibit "${id}" would not load in its page: ${(error as Error).message}`, {
+      hint: 'This is a bug in Tokenscape (its writer made a file its reader rejects); nothing was published. Please report it with the model and corpus.',
+    });
+  }
   const folder = join(exhibitsDir, id);
   const temp = tempPathFor(folder);
   await mkdir(temp, { recursive: true });

@@ -1,20 +1,22 @@
 /** Everything about one model that several exhibits share: its files, tokenizer and embedding bytes. */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ModelRef } from '../config/types.ts';
+import type { ModelRef, TensorRole } from '../config/types.ts';
 import { EmbeddingFile } from '../embeddings/embeddingFile.ts';
-import { locateEmbeddingTensor, type LocatedTensor } from '../embeddings/locateEmbeddingTensor.ts';
+import type { EmbeddingLocation } from '../embeddings/embeddingSource.ts';
+import { DTYPE_BYTES } from '../embeddings/safetensorsHeader.ts';
 import { TokenscapeError } from '../errors.ts';
 import type { HubEnvironment } from '../hub/hubEnvironment.ts';
-import { HubRepo } from '../hub/hubRepo.ts';
-import { hubRepoFiles, localFolderFiles, type RepoFiles } from '../sources/repoFiles.ts';
-import { loadTokenizer, type ModelTokenizer } from '../tokens/loadTokenizer.ts';
+import { openModelSource, type ModelSource } from '../sources/openModelSource.ts';
+import type { RepoFiles } from '../sources/repoFiles.ts';
+import type { ModelTokenizer } from '../tokens/loadTokenizer.ts';
 import { cachedJson, hashKey, produceAtomically, type Workspace } from './workspace.ts';
 
+/** One matrix of one model, as the stages use it. */
 export interface ModelContext {
   files: RepoFiles;
   tokenizer: ModelTokenizer;
-  tensor: LocatedTensor;
+  tensor: EmbeddingLocation;
   /** Content address of the embedding bytes. */
   embeddingKey: string;
   rows: number;
@@ -23,42 +25,57 @@ export interface ModelContext {
   embedding: EmbeddingFile;
 }
 
-/**
- * Where the embedding is in a hub commit never changes, so it is remembered: a rerun (or an offline run)
- * needs no header request at all. Local folders are re-read, since their files can change in place.
- */
-async function locateOnce(files: RepoFiles, tokenizer: ModelTokenizer, workspace: Workspace) {
-  const locate = async () => {
-    const tensor = await locateEmbeddingTensor(files, tokenizer.vocabSize, tokenizer.configVocabSize);
-    return { tensor, shardIdentity: await files.identity(tensor.file) };
-  };
-  if (files.source !== 'hub') return locate();
-  return cachedJson(join(workspace.cacheDir, 'models', `${hashKey('embedding-location-v1', files.label, files.commit)}.json`), locate);
+/** A model opened once (files, tokenizer), whose matrices are materialised on first use. */
+export interface OpenedModel {
+  source: ModelSource;
+  matrix(role: TensorRole): Promise<ModelContext>;
 }
 
-export async function openModel(ref: ModelRef, env: HubEnvironment, workspace: Workspace): Promise<ModelContext> {
-  const files =
-    ref.kind === 'hub' ? hubRepoFiles(await HubRepo.open(env, 'model', ref.id, ref.revision)) : localFolderFiles(ref.path, ref.display);
-  const tokenizer = await loadTokenizer(files);
-  const { tensor, shardIdentity } = await locateOnce(files, tokenizer, workspace);
-  const [rows, cols] = tensor.shape;
-  const embeddingKey = hashKey('embedding-v1', shardIdentity, tensor.name, tensor.dtype, tensor.shape, tensor.begin, tensor.end);
+/**
+ * Where the embedding is in a hub commit never changes, so it is remembered: a rerun (or an offline run)
+ * needs no header request at all. Local files are re-read, since they can change in place.
+ */
+async function locateOnce(ref: ModelRef, source: ModelSource, role: TensorRole, workspace: Workspace): Promise<EmbeddingLocation> {
+  const { files, embeddings, tokenizer } = source;
+  const locate = () => embeddings.locate(role, tokenizer);
+  if (files.source !== 'hub') return locate();
+  const key = hashKey('embedding-location-v2', embeddings.format, files.label, files.commit, role, ref, tokenizer.identity);
+  return cachedJson(join(workspace.cacheDir, 'models', `${key}.json`), locate);
+}
+
+async function materialise(source: ModelSource, tensor: EmbeddingLocation, workspace: Workspace): Promise<ModelContext> {
+  const { files } = source;
+  const { rows, cols } = tensor;
+  // The role is not part of the key: a tied model's input and output are one slice.
+  const embeddingKey = hashKey('embedding-v2', tensor.fileIdentity, tensor.name, tensor.storedDtype, tensor.dtype, rows, cols, tensor.begin, tensor.end);
   const rawPath = join(workspace.cacheDir, 'embeddings', `${embeddingKey}.bin`);
+  const expected = rows * cols * DTYPE_BYTES[tensor.dtype];
   await produceAtomically(rawPath, async (temp) => {
-    await files.copyRange(tensor.file, tensor.begin, tensor.end, temp, `${files.label} ${tensor.name} (${tensor.dtype} ${rows}×${cols})`);
+    await source.embeddings.materialise(tensor, temp);
     const size = (await stat(temp)).size;
-    if (size !== tensor.end - tensor.begin) {
-      throw new TokenscapeError(`Got ${size} bytes of ${tensor.name}, expected ${tensor.end - tensor.begin}.`, { hint: 'Run the build again.' });
+    if (size !== expected) {
+      throw new TokenscapeError(`Got ${size} bytes of ${tensor.name}, expected ${expected}.`, { hint: 'Run the build again.' });
     }
   });
-
   return {
     files,
-    tokenizer,
+    tokenizer: source.tokenizer,
     tensor,
     embeddingKey,
     rows,
     cols,
     embedding: new EmbeddingFile(rawPath, tensor.dtype, rows, cols, `${tensor.name} of ${files.describe(tensor.file)}`),
+  };
+}
+
+export async function openModel(ref: ModelRef, env: HubEnvironment, workspace: Workspace): Promise<OpenedModel> {
+  const source = await openModelSource(ref, env, workspace.cacheDir);
+  const matrices = new Map<TensorRole, Promise<ModelContext>>();
+  return {
+    source,
+    matrix(role) {
+      if (!matrices.has(role)) matrices.set(role, locateOnce(ref, source, role, workspace).then((tensor) => materialise(source, tensor, workspace)));
+      return matrices.get(role)!;
+    },
   };
 }

@@ -15,7 +15,7 @@ import { corpusLines, loadCorpusText } from '../sources/corpusText.ts';
 import { countTokens } from '../tokens/countTokens.ts';
 import { describeTokens } from '../tokens/describeTokens.ts';
 import { pointsCsv, readExistingExhibit, writeExhibitFolder } from './exhibitFiles.ts';
-import { openModel, type ModelContext } from './modelContext.ts';
+import { openModel, type ModelContext, type OpenedModel } from './modelContext.ts';
 import { countingLines, progress, trackPasses } from './progress.ts';
 import { TEMP_MARK, cachedJson, hashKey, sweepPartials, writeFileAtomic, type Workspace } from './workspace.ts';
 
@@ -136,7 +136,9 @@ async function buildExhibit(exhibit: ExhibitConfig, model: ModelContext, options
     revision: model.files.revision,
     commit: model.files.commit,
     tensor: model.tensor.name,
-    dtype: model.tensor.dtype,
+    tensorRole: model.tensor.role,
+    tied: model.tensor.tied,
+    dtype: model.tensor.storedDtype,
     vocabSize: model.rows,
     hiddenSize: model.cols,
   };
@@ -205,14 +207,14 @@ export async function precompute(options: PrecomputeOptions): Promise<ExhibitOut
   await sweepPartials(workspace.exhibitsDir);
   await sweepPartials(workspace.cacheDir);
   await removeDroppedExhibits(workspace.exhibitsDir, new Set(config.exhibits.map((e) => e.id)), log);
-  const models = new Map<string, Promise<ModelContext>>();
+  const models = new Map<string, Promise<OpenedModel>>();
   const outcomes: ExhibitOutcome[] = [];
   for (const exhibit of config.exhibits) {
     log?.(`▶ ${exhibit.id}: ${exhibit.title}`);
     try {
       const modelKey = JSON.stringify(exhibit.model);
       if (!models.has(modelKey)) models.set(modelKey, openModel(exhibit.model, options.env, workspace));
-      const model = await models.get(modelKey)!;
+      const model = await (await models.get(modelKey)!).matrix(exhibit.tensor);
       const outcome = await buildExhibit(exhibit, model, options, config.title);
       log?.(`  ${outcome.status}: ${outcome.manifest.tokens.shown} points (${outcome.seconds.toFixed(1)} s)`);
       outcomes.push(outcome);

@@ -131,9 +131,11 @@ export async function fitPca(source: RowBlocks, seed = 0x70c3): Promise<PcaFit> 
     orthonormalise(q, d, k);
   }
 
+  // A hidden size below 3 has only d axes: the others stay zero, with explained variance 0.
+  const axesKept = Math.min(PCA_COMPONENTS, k);
   const axesOf = (basis: Float64Array, vectors: Float64Array) => {
     const axes = new Float64Array(PCA_COMPONENTS * d);
-    for (let j = 0; j < PCA_COMPONENTS; j++) {
+    for (let j = 0; j < axesKept; j++) {
       for (let c = 0; c < d; c++) {
         let s = 0;
         for (let i = 0; i < k; i++) s += basis[c * k + i] * vectors[i * k + j];
@@ -187,7 +189,7 @@ export async function fitPca(source: RowBlocks, seed = 0x70c3): Promise<PcaFit> 
   // Axes V = Q·W and scores Y·W for the top three Ritz vectors.
   const components = axesOf(q, eig!.vectors);
   const scores = new Float64Array(n * PCA_COMPONENTS);
-  for (let j = 0; j < PCA_COMPONENTS; j++) {
+  for (let j = 0; j < axesKept; j++) {
     let largest = 0;
     for (let r = 0; r < n; r++) {
       let s = 0;
@@ -200,7 +202,7 @@ export async function fitPca(source: RowBlocks, seed = 0x70c3): Promise<PcaFit> 
       for (let r = 0; r < n; r++) scores[r * PCA_COMPONENTS + j] = -scores[r * PCA_COMPONENTS + j];
     }
   }
-  const variance = Array.from(eig!.values.subarray(0, PCA_COMPONENTS), (v) => Math.max(v, 0) / (n - 1));
+  const variance = Array.from({ length: PCA_COMPONENTS }, (_, j) => (j < axesKept ? Math.max(eig!.values[j], 0) / (n - 1) : 0));
   return {
     model: {
       dims: d,

@@ -6,7 +6,8 @@
  * Why cutting a line into pieces keeps the ids identical:
  *  - Pre-tokenizers (GPT-2's ByteLevel regex, Whitespace, ...) already cut a normalised text into
  *    pre-tokens, and the model encodes each pre-token on its own; only `fuse_unk` looks across them,
- *    so lines with an unknown token take the plain path.
+ *    and it is applied to the line's tokens after the memo (pieces holding an unknown token keep
+ *    their token strings for it).
  *  - BPE can cut further, inside a pre-token (LLaMA/SentencePiece-style tokenizers have no
  *    pre-tokenizer, so their pre-token is the whole line). Every symbol BPE holds is either one code
  *    point or the concatenation `a + b` of a merge rule (a, b). So if no merge result contains the
@@ -46,7 +47,8 @@ const MAX_MEMO_KEY = 256;
 /** Bounds the memo (~100 bytes an entry) on huge corpora; when full it starts afresh. */
 const MAX_MEMO_ENTRIES = 1 << 19;
 
-type Ids = readonly number[];
+/** A piece's ids; `tokens` (the token strings, one per id) only when fuse_unk applies and one of them is unknown. */
+type Ids = readonly number[] & { tokens?: readonly string[] };
 
 class Memo {
   private map = new Map<string, Ids>();
@@ -141,6 +143,85 @@ function cutter(merges: readonly (readonly [string, string])[]): ((word: string,
   };
 }
 
+/**
+ * Cuts a piece further, at every position p that no occurrence of a merge result in the piece
+ * straddles. This is the exact form of the rule above: a symbol BPE forms is a merge result found at
+ * that place in the text, so where none straddles p, no symbol ever will. It matters for tokenizers
+ * whose merges join words ("▁of▁the", TinyStories-style SentencePiece BPE without a pre-tokenizer):
+ * the pair rule cannot cut before such a "▁" anywhere, while in a given line most of them are not
+ * inside any such occurrence. Results are kept in a trie over UTF-16 code units; a cut is never
+ * made inside a surrogate pair.
+ */
+function occurrenceCutter(merges: readonly (readonly [string, string])[]): (piece: string, out: string[]) => void {
+  // Trie edges (node, code unit) → child by open addressing; `final` marks nodes that end a result.
+  let total = 0;
+  for (const [a, b] of merges) total += a.length + b.length;
+  let size = 16;
+  while (size < total * 2) size <<= 1;
+  const mask = size - 1;
+  const edgeNode = new Int32Array(size).fill(-1);
+  const edgeUnit = new Int32Array(size);
+  const edgeChild = new Int32Array(size);
+  const final: number[] = [0];
+  let nodes = 1;
+  const slot = (node: number, unit: number) => {
+    let h = (Math.imul(node, 0x9e3779b1) ^ Math.imul(unit, 0x85ebca6b)) & mask;
+    while (edgeNode[h] !== -1 && (edgeNode[h] !== node || edgeUnit[h] !== unit)) h = (h + 1) & mask;
+    return h;
+  };
+  for (const [a, b] of merges) {
+    const result = a + b;
+    let node = 0;
+    for (let i = 0; i < result.length; i++) {
+      const unit = result.charCodeAt(i);
+      const h = slot(node, unit);
+      if (edgeNode[h] === -1) {
+        edgeNode[h] = node;
+        edgeUnit[h] = unit;
+        edgeChild[h] = nodes++;
+        final.push(0);
+      }
+      node = edgeChild[h];
+    }
+    final[node] = 1;
+  }
+  const isFinal = Int8Array.from(final);
+  let reachOf = new Int32Array(64);
+
+  return (piece, out) => {
+    const n = piece.length;
+    if (n <= 2) {
+      out.push(piece);
+      return;
+    }
+    if (reachOf.length < n) reachOf = new Int32Array(n * 2);
+    // reachOf[a]: end of the longest result occurring at a.
+    for (let a = 0; a < n; a++) {
+      let node = 0;
+      let reach = a;
+      for (let i = a; i < n; i++) {
+        const h = slot(node, piece.charCodeAt(i));
+        if (edgeNode[h] === -1) break;
+        node = edgeChild[h];
+        if (isFinal[node]) reach = i + 1;
+      }
+      reachOf[a] = reach;
+    }
+    let start = 0;
+    let covered = reachOf[0];
+    for (let p = 1; p < n; p++) {
+      const c = piece.charCodeAt(p);
+      const insidePair = (c & 0xfc00) === 0xdc00 && (piece.charCodeAt(p - 1) & 0xfc00) === 0xd800;
+      if (covered <= p && !insidePair) {
+        out.push(piece.slice(start, p));
+        start = p;
+      }
+      if (reachOf[p] > covered) covered = reachOf[p];
+    }
+    out.push(piece.slice(start));
+  };
+}
+
 /** Per-line memo over the public encode: right for any tokenizer. */
 function lineMemoEncoder(plain: PlainEncode): LineEncoder {
   const memos = [false, true].map((special) => new Memo((line) => plain(line, special)));
@@ -161,10 +242,12 @@ interface Prepared {
   internals: TokenizerInternals;
   strategy: 'segments' | 'pre-tokens';
   cut: ((word: string, out: string[]) => void) | null;
+  /** Cuts a piece at the places no merge result straddles there (see occurrenceCutter); with `cut` only. */
+  refine: ((piece: string, out: string[]) => void) | null;
   fastBpe: BpeTables | null;
 }
 
-function fastEncoder({ internals, strategy, cut, fastBpe }: Prepared, plain: PlainEncode): LineEncoder {
+function fastEncoder({ internals, strategy, cut, refine, fastBpe }: Prepared, plain: PlainEncode): LineEncoder {
   const specials = internals.specials!;
   /** Token strings of one piece, as `model.encode([piece])` gives them. */
   const tokensOf = (piece: string): string[] => {
@@ -183,20 +266,68 @@ function fastEncoder({ internals, strategy, cut, fastBpe }: Prepared, plain: Pla
     }
     return tokens;
   };
-  // A piece's ids and, when fuse_unk applies, a trailing -1 marker meaning "holds an unknown token":
-  // unknowns could fuse with a neighbouring piece's, so such lines take the plain path.
-  const memo = new Memo((piece) => {
+  // Unknown tokens are fused across pieces too (the model fuses the whole section's tokens), so a
+  // piece holding one keeps its token strings for the line-level fusion below.
+  const unitMemo = new Memo((piece) => {
     const tokens = tokensOf(piece);
-    const ids = tokens.map(internals.tokenId);
-    if (internals.fuseUnk && tokens.some(internals.isUnknown)) ids.push(-1);
+    const ids: Ids = tokens.map(internals.tokenId);
+    if (internals.fuseUnk && tokens.some(internals.isUnknown)) ids.tokens = tokens;
     return ids;
   });
+  // Pieces the pair rule gives are memoised as such (a word, mostly); a piece not seen before is cut
+  // further (refine) and its parts go through their own memo, so that a line the pair rule leaves
+  // whole (no pre-tokenizer, merges across words) is still encoded from repeated parts.
+  const refined: string[] = [];
+  const memo = refine === null ? unitMemo : new Memo((piece) => {
+    refined.length = 0;
+    refine(piece, refined);
+    if (refined.length === 1) return unitMemo.get(piece);
+    const ids: Ids = [];
+    let tokens: string[] | null = null;
+    for (const part of refined) {
+      const partIds = unitMemo.get(part);
+      if (partIds.tokens && !tokens) tokens = ids.map((id) => internals.idToken(id));
+      for (let i = 0; i < partIds.length; i++) {
+        (ids as number[]).push(partIds[i]);
+        tokens?.push(partIds.tokens?.[i] ?? internals.idToken(partIds[i]));
+      }
+    }
+    if (tokens) ids.tokens = tokens;
+    return ids;
+  });
+
+  /**
+   * The library's fuse_unk over a line's tokens: a run of unknown tokens becomes one, the run's
+   * strings joined while the joined string is not itself the unknown token, and looked up as a whole.
+   */
+  function fused(pieces: readonly Ids[]): number[] {
+    const out: number[] = [];
+    let run: string | null = null;
+    for (const ids of pieces) {
+      for (let i = 0; i < ids.length; i++) {
+        const token = ids.tokens?.[i];
+        if (token === undefined || !internals.isUnknown(token)) {
+          if (run !== null) out.push(internals.tokenId(run));
+          run = null;
+          out.push(ids[i]);
+        } else if (run === null) {
+          run = token;
+        } else if (!internals.isUnknownToken(run)) {
+          run += token;
+        }
+      }
+    }
+    if (run !== null) out.push(internals.tokenId(run));
+    return out;
+  }
   const scratchPieces: string[] = [];
   const scratchIds: Ids[] = [];
 
   /** Fills scratchPieces; false when the line must take the plain path. */
   function piecesOf(line: string): boolean {
     scratchPieces.length = 0;
+    // encode skips an empty text before normalising (which could prepend "▁" to it).
+    if (line.length === 0) return true;
     if (internals.hasAddedToken(line)) return false;
     const normalized = internals.normalize(line);
     if (normalized.length === 0) return true;
@@ -213,9 +344,15 @@ function fastEncoder({ internals, strategy, cut, fastBpe }: Prepared, plain: Pla
   function idsOf(line: string): boolean {
     scratchIds.length = 0;
     if (!piecesOf(line)) return false;
+    let unknown = false;
     for (const piece of scratchPieces) {
       const ids = memo.get(piece);
-      if (ids.length > 0 && ids[ids.length - 1] === -1) return false;
+      if (ids.tokens) unknown = true;
+      scratchIds.push(ids);
+    }
+    if (unknown) {
+      const ids = fused(scratchIds);
+      scratchIds.length = 0;
       scratchIds.push(ids);
     }
     return true;
@@ -248,7 +385,13 @@ function fastEncoder({ internals, strategy, cut, fastBpe }: Prepared, plain: Pla
       }
       return total;
     },
-    pieces: (line) => (piecesOf(line) ? [...scratchPieces] : null),
+    pieces(line) {
+      if (!piecesOf(line)) return null;
+      if (refine === null) return [...scratchPieces];
+      const out: string[] = [];
+      for (const piece of scratchPieces) refine(piece, out);
+      return out;
+    },
   };
 }
 
@@ -273,10 +416,11 @@ export function prepareLineEncoders(pretrained: unknown, plain: PlainEncode): ()
   if (internals.modelType === 'BPE' && !internals.wordSuffixes) {
     // ignore_merges looks at whole pre-tokens, so they must not be cut.
     const cut = internals.ignoreMerges ? null : cutter(internals.merges!);
-    prepared = { internals, strategy: cut ? 'segments' : 'pre-tokens', cut, fastBpe: bpeTables(internals.merges!) };
+    const refine = cut ? occurrenceCutter(internals.merges!) : null;
+    prepared = { internals, strategy: cut ? 'segments' : 'pre-tokens', cut, refine, fastBpe: bpeTables(internals.merges!) };
   } else if (internals.modelType === 'BPE' || internals.modelType === 'Unigram' || internals.modelType === 'WordPiece') {
     // Their model encodes each pre-token on its own (BPE with word suffixes: suffixes mark pre-token ends).
-    prepared = { internals, strategy: 'pre-tokens', cut: null, fastBpe: null };
+    prepared = { internals, strategy: 'pre-tokens', cut: null, refine: null, fastBpe: null };
   } else {
     return fallback;
   }

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { AutoTokenizer, env as transformersEnv } from '@huggingface/transformers';
+import * as transformers from '@huggingface/transformers';
+import { PreTrainedTokenizer } from '@huggingface/transformers';
 import { TokenscapeError } from '../errors.ts';
 import type { RepoFiles } from '../sources/repoFiles.ts';
 import { prepareLineEncoders, type LineEncoder } from './lineEncoder.ts';
+import { readTokenizerSource, type TextReader, type TokenizerForm } from './tokenizerForms.ts';
 
 export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json'] as const;
 const OPTIONAL_TOKENIZER_FILES = ['special_tokens_map.json', 'config.json'] as const;
@@ -26,6 +27,13 @@ export interface ModelTokenizer {
    * lineEncoder.ts). Optional so that stand-in tokenizers need not provide one.
    */
   lineEncoder?(): LineEncoder;
+  /** Which files the tokenizer was read from (tokenizer.json, or a form it was built from). */
+  form?: TokenizerForm;
+  /**
+   * tokenizer.json + tokenizer_config.json that load this same tokenizer (in the browser too): the
+   * files' own text for a tokenizer.json folder, the built equivalent for the other forms.
+   */
+  exportFiles(): Promise<{ 'tokenizer.json': string; 'tokenizer_config.json': string }>;
 }
 
 async function readJsonObject(files: RepoFiles, name: string): Promise<Record<string, unknown>> {
@@ -45,29 +53,44 @@ async function readJsonObject(files: RepoFiles, name: string): Promise<Record<st
   return value as Record<string, unknown>;
 }
 
+/** The transformers.js tokenizer class AutoTokenizer would pick for this tokenizer_class. */
+function tokenizerClass(config: Record<string, unknown>): new (json: unknown, config: unknown) => PreTrainedTokenizer {
+  const name = typeof config.tokenizer_class === 'string' ? config.tokenizer_class.replace(/Fast$/, '') : 'PreTrainedTokenizer';
+  const cls = (transformers as unknown as Record<string, unknown>)[name];
+  const isTokenizerClass = typeof cls === 'function' && (cls === PreTrainedTokenizer || cls.prototype instanceof PreTrainedTokenizer);
+  return (isTokenizerClass ? cls : PreTrainedTokenizer) as new (json: unknown, config: unknown) => PreTrainedTokenizer;
+}
+
 export async function loadTokenizer(files: RepoFiles): Promise<ModelTokenizer> {
-  for (const name of TOKENIZER_FILES) {
-    if (!files.has(name)) {
-      throw new TokenscapeError(`${files.label} has no ${name}.`, {
-        hint: 'Tokenscape uses the model\'s own fast tokenizer (tokenizer.json + tokenizer_config.json, as saved by transformers).',
-      });
-    }
-  }
   // Parse every file ourselves first, so a broken one is named instead of surfacing as the library's error.
+  const reader: TextReader = {
+    label: files.label,
+    has: (name) => files.has(name),
+    text: async (name) => readFile(await files.localPath(name), 'utf8'),
+    json: (name) => readJsonObject(files, name),
+    describe: (name) => files.describe(name),
+  };
+  const source = await readTokenizerSource(reader);
+  if (source === null) {
+    throw new TokenscapeError(`${files.label} has no tokenizer.json.`, {
+      hint: 'Tokenscape reads tokenizer.json (+ tokenizer_config.json, as saved by transformers), or a BERT vocab.txt, GPT-2 vocab.json + merges.txt, or tiktoken original/tokenizer.model.',
+    });
+  }
   const parsed = new Map<string, Record<string, unknown>>();
-  for (const name of [...TOKENIZER_FILES, ...OPTIONAL_TOKENIZER_FILES]) {
+  for (const name of OPTIONAL_TOKENIZER_FILES) {
     if (files.has(name)) parsed.set(name, await readJsonObject(files, name));
   }
-  const tokenizerPath = await files.localPath('tokenizer.json');
+  const mainFile = source.files[0];
 
-  transformersEnv.allowRemoteModels = false;
-  let tokenizer: Awaited<ReturnType<typeof AutoTokenizer.from_pretrained>>;
+  let tokenizer: PreTrainedTokenizer;
   try {
-    tokenizer = await AutoTokenizer.from_pretrained(dirname(tokenizerPath), { local_files_only: true });
+    tokenizer = new (tokenizerClass(source.config))(source.tokenizerJson, source.config);
   } catch (error) {
     throw new TokenscapeError(`The tokenizer of ${files.label} could not be loaded: ${(error as Error).message}`, {
-      file: files.describe('tokenizer.json'),
-      hint: 'Check that tokenizer.json is a complete tokenizer saved by Hugging Face tokenizers.',
+      file: files.describe(mainFile),
+      hint: source.form === 'tokenizer.json'
+        ? 'Check that tokenizer.json is a complete tokenizer saved by Hugging Face tokenizers.'
+        : `Check that ${source.files.join(' and ')} are the model's own, complete files.`,
     });
   }
 
@@ -78,7 +101,7 @@ export async function loadTokenizer(files: RepoFiles): Promise<ModelTokenizer> {
   for (const [piece, id] of vocab) pieces[id] = piece;
 
   const specialIds = new Set<number>(tokenizer.all_special_ids as number[]);
-  const json = parsed.get('tokenizer.json') as { added_tokens?: { id: number; special?: boolean }[] };
+  const json = source.tokenizerJson as { added_tokens?: { id: number; special?: boolean }[] };
   for (const added of Array.isArray(json.added_tokens) ? json.added_tokens : []) if (added?.special) specialIds.add(added.id);
 
   let configVocabSize: number | null = null;
@@ -89,7 +112,7 @@ export async function loadTokenizer(files: RepoFiles): Promise<ModelTokenizer> {
     if (typeof v === 'number' && Number.isInteger(v) && v > 0) configVocabSize = v;
   }
 
-  const identity = (await Promise.all(TOKENIZER_FILES.map((f) => files.identity(f)))).join('|');
+  const identity = `${source.form}:${(await Promise.all(source.files.map((f) => files.identity(f)))).join('|')}`;
   let lineEncoders: (() => LineEncoder) | undefined;
   const encode = (text: string, addSpecialTokens: boolean) => tokenizer.encode(text, { add_special_tokens: addSpecialTokens }) as number[];
   return {
@@ -101,5 +124,10 @@ export async function loadTokenizer(files: RepoFiles): Promise<ModelTokenizer> {
     identity,
     configVocabSize,
     lineEncoder: () => (lineEncoders ??= prepareLineEncoders(tokenizer, encode))(),
+    form: source.form,
+    exportFiles: async () => ({
+      'tokenizer.json': source.form === 'tokenizer.json' ? await reader.text('tokenizer.json') : JSON.stringify(source.tokenizerJson),
+      'tokenizer_config.json': files.has('tokenizer_config.json') ? await reader.text('tokenizer_config.json') : JSON.stringify(source.config),
+    }),
   };
 }

@@ -26,6 +26,10 @@ export interface TokenizerInternals {
   tokenId(token: string): number;
   /** Whether `fuse_unk` would see this token as unknown. */
   isUnknown(token: string): boolean;
+  /** Whether the token string is the unknown token itself (fuse_unk stops joining a run at it). */
+  isUnknownToken(token: string): boolean;
+  /** The model's token string of an id (what fuse_unk sees for a known token). */
+  idToken(id: number): string;
   fuseUnk: boolean;
   /** BPE only: the merges, as the model applies them; null for other models. */
   merges: [string, string][] | null;
@@ -43,7 +47,7 @@ type Fn = (...args: never[]) => unknown;
 const isFn = (x: unknown): x is Fn => typeof x === 'function';
 
 interface CoreTokenizer {
-  tokenizer: { model?: { type?: string } };
+  tokenizer: { model?: unknown };
   normalizer: (((text: string) => string) & { config?: unknown }) | null;
   pre_tokenizer: ((text: string, options: { section_index: number }) => string[]) | null;
   model: {
@@ -81,8 +85,8 @@ export function tokenizerInternals(pretrained: unknown): TokenizerInternals | nu
   if (!Array.isArray(core.added_tokens) || !(core.added_tokens_map instanceof Map)) return null;
   // encode_text rewrites the text before normalising under these options; not mirrored.
   if (core.remove_space === true || core.do_lowercase_and_remove_accent === true) return null;
-  const modelType = core.tokenizer?.model?.type;
-  if (typeof modelType !== 'string') return null;
+  const modelType = inferModelType(core.tokenizer?.model);
+  if (modelType === null) return null;
 
   // The config the live normalizer was built from, so a normalizer swapped after loading is not mirrored.
   const normalize = core.normalizer ? (mirroredNormalizer(core.normalizer.config) ?? ((t: string) => core.normalizer!(t))) : (t: string) => t;
@@ -103,6 +107,8 @@ export function tokenizerInternals(pretrained: unknown): TokenizerInternals | nu
   };
 
   const tokensToIds = model.tokens_to_ids;
+  const vocabOf: string[] = [];
+  for (const [token, id] of tokensToIds) vocabOf[id] ??= token;
   const unkId = model.unk_token_id;
   const tokenId = (t: string): number => core.added_tokens_map.get(t)?.id ?? tokensToIds.get(t) ?? (unkId as number);
 
@@ -144,6 +150,8 @@ export function tokenizerInternals(pretrained: unknown): TokenizerInternals | nu
     encodeWord: (word) => model.encode([word]),
     tokenId,
     isUnknown: (t) => (tokensToIds.get(t) ?? unkId) === unkId,
+    isUnknownToken: (t) => tokensToIds.get(t) === unkId,
+    idToken: (id) => vocabOf[id] ?? '',
     fuseUnk: model.fuse_unk === true,
     merges,
     inVocab: (t) => tokensToIds.has(t),
@@ -151,6 +159,20 @@ export function tokenizerInternals(pretrained: unknown): TokenizerInternals | nu
     wordSuffixes: !!model.end_of_word_suffix || !!model.continuing_subword_suffix,
     specials,
   };
+}
+
+/**
+ * tokenizer.json's model type. Files written by early versions of tokenizers (bert-base-uncased, T5,
+ * RoBERTa) have no `type`; the library then infers it as below, and so do we.
+ */
+function inferModelType(model: unknown): string | null {
+  const m = model as Record<string, unknown> | undefined;
+  if (!m || typeof m !== 'object') return null;
+  if (typeof m.type === 'string') return m.type;
+  if (!m.vocab) return null;
+  if (Array.isArray(m.vocab)) return 'Unigram';
+  if (Object.hasOwn(m, 'continuing_subword_prefix') && Object.hasOwn(m, 'unk_token')) return Object.hasOwn(m, 'merges') ? 'BPE' : 'WordPiece';
+  return null;
 }
 
 /**

@@ -149,6 +149,10 @@ describe.skipIf(!site)('gallery site in Chromium', () => {
     if (corpus.model.commit) expect(about).toContain(corpus.model.commit.slice(0, 10));
     expect(about).toContain(corpus.corpus.label);
     for (const v of corpus.projection.explainedVarianceRatio) expect(about).toContain(`${(v * 100).toFixed(v < 0.01 ? 2 : 1)}%`);
+    // Which matrix: the LLaMA-2 stand-in's input embedding, untied from its lm_head.
+    expect(corpus.model).toMatchObject({ tensorRole: 'input', tied: false });
+    expect(about).toContain('the input embedding');
+    expect(about).not.toContain('tied');
     await expect(page.locator(`a[href$="/exhibits/${corpus.id}/${corpus.files.csv}"]`).count()).resolves.toBe(1);
     await expect(page.locator('.legend-title').textContent()).resolves.toContain(String(corpus.color.clip));
   });
