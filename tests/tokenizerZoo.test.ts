@@ -124,7 +124,7 @@ describe.skipIf(!hasFixtures)('tokenizer zoo: ids equal the peers\' reference ve
         console.log(`[zoo] ${pairing.tokenizer} (${pairing.form}): ${passed}/${vectors.length} vectors`);
         expect(wrong.slice(0, 6)).toEqual([]);
         expect(vectors.length).toBeGreaterThan(0);
-      });
+      }, 120_000);
     });
   }
 });
@@ -206,7 +206,7 @@ describe.skipIf(!hasFixtures)('tokenizer files built from other forms load in th
     const exported = await tokenizer.exportFiles!();
     expect(exported['tokenizer.json']).toBe(readFileSync(fixture('tokenizers/falcon-7b/tokenizer.json'), 'utf8'));
     expect(exported['tokenizer_config.json']).toBe(readFileSync(fixture('tokenizers/falcon-7b/tokenizer_config.json'), 'utf8'));
-  });
+  }, 60_000);
 });
 
 describe('broken tokenizer files of each form: one error naming the file', () => {
