@@ -25,6 +25,7 @@
  *  drops to that too if anything disagrees.
  */
 import { bpeTables, type BpeTables } from './fastBpe.ts';
+import { unigramTables, type UnigramTables } from './fastUnigram.ts';
 import { tokenizerInternals, type TokenizerInternals } from './tokenizerInternals.ts';
 
 /** `segments`: pre-tokens cut at BPE-safe boundaries; `pre-tokens`: memo per pre-token; `lines`: memo per line. */
@@ -245,12 +246,14 @@ interface Prepared {
   /** Cuts a piece at the places no merge result straddles there (see occurrenceCutter); with `cut` only. */
   refine: ((piece: string, out: string[]) => void) | null;
   fastBpe: BpeTables | null;
+  fastUnigram: UnigramTables | null;
 }
 
-function fastEncoder({ internals, strategy, cut, refine, fastBpe }: Prepared, plain: PlainEncode): LineEncoder {
+function fastEncoder({ internals, strategy, cut, refine, fastBpe, fastUnigram }: Prepared, plain: PlainEncode): LineEncoder {
   const specials = internals.specials!;
   /** Token strings of one piece, as `model.encode([piece])` gives them. */
   const tokensOf = (piece: string): string[] => {
+    if (fastUnigram !== null) return fastUnigram.tokens(piece);
     if (fastBpe === null) return internals.encodeWord(piece);
     // BPE.encode's own shortcut under ignore_merges.
     if (internals.ignoreMerges && internals.inVocab(piece)) return [piece];
@@ -441,10 +444,11 @@ export function prepareLineEncoders(pretrained: unknown, plain: PlainEncode): ()
     // ignore_merges looks at whole pre-tokens, so they must not be cut.
     const cut = internals.ignoreMerges ? null : cutter(internals.merges!);
     const refine = cut ? occurrenceCutter(internals.merges!) : null;
-    prepared = { internals, strategy: cut ? 'segments' : 'pre-tokens', cut, refine, fastBpe: bpeTables(internals.merges!) };
+    prepared = { internals, strategy: cut ? 'segments' : 'pre-tokens', cut, refine, fastBpe: bpeTables(internals.merges!), fastUnigram: null };
   } else if (internals.modelType === 'BPE' || internals.modelType === 'Unigram' || internals.modelType === 'WordPiece') {
     // Their model encodes each pre-token on its own (BPE with word suffixes: suffixes mark pre-token ends).
-    prepared = { internals, strategy: 'pre-tokens', cut: null, refine: null, fastBpe: null };
+    const fastUnigram = internals.unigram ? unigramTables(internals.unigram) : null;
+    prepared = { internals, strategy: 'pre-tokens', cut: null, refine: null, fastBpe: null, fastUnigram };
   } else {
     return fallback;
   }

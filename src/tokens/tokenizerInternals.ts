@@ -8,6 +8,7 @@
  * / `encode_text` / `tokenize_helper` in its dist bundle against the steps mirrored below.
  */
 import { PreTrainedTokenizer } from '@huggingface/transformers';
+import type { UnigramModel } from './fastUnigram.ts';
 
 /** What `Tokenizer.encode_text` + `tokenize_helper` do to a text holding no added token, step by step. */
 export interface TokenizerInternals {
@@ -46,6 +47,8 @@ export interface TokenizerInternals {
    * ByteLevel one might not commute with the mapping.
    */
   byteLevelSplit: { preTokenize(normalized: string): string[]; toBytes(raw: string): string } | null;
+  /** Unigram only: the live model's trie source, ids and scores (what fastUnigram mirrors); null for other models. */
+  unigram: UnigramModel | null;
   /** Ids the post-processor puts before and after a sequence when special tokens are added; null when not recognised. */
   specials: { prefix: number[]; suffix: number[] } | null;
 }
@@ -166,6 +169,22 @@ export function tokenizerInternals(pretrained: unknown): TokenizerInternals | nu
     wordSuffixes: !!model.end_of_word_suffix || !!model.continuing_subword_suffix,
     specials,
     byteLevelSplit: byteLevelSplit(core.pre_tokenizer),
+    unigram: modelType === 'Unigram' ? unigramModel(core) : null,
+  };
+}
+
+/** The trie source is tokenizer.json's vocab (the library builds its trie from it before added tokens are set). */
+function unigramModel(core: CoreTokenizer): UnigramModel | null {
+  const vocab = (core.tokenizer?.model as { vocab?: unknown } | undefined)?.vocab;
+  const live = core.model as unknown as { scores?: unknown; unk_score?: unknown; tokenize?: unknown };
+  if (!Array.isArray(vocab) || !Array.isArray(live.scores) || typeof live.unk_score !== 'number' || !isFn(live.tokenize)) return null;
+  if (!vocab.every((e: unknown) => Array.isArray(e) && typeof e[0] === 'string')) return null;
+  const scores = live.scores as number[];
+  return {
+    pieces: vocab.map((e: [string, number]) => e[0]),
+    idOf: (piece) => core.model.tokens_to_ids.get(piece),
+    scoreOf: (id) => scores[id],
+    unkScore: live.unk_score,
   };
 }
 
