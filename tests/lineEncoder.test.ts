@@ -281,7 +281,7 @@ describe('line encoder on tokenizers built to break it', () => {
     expectSameAsPlain(whole, encoderW, lines);
   });
 
-  it('memoises whole pre-tokens for Unigram models, taking the plain path where unknowns fuse', async () => {
+  it('memoises whole pre-tokens for Unigram models (Viterbi over integer tables), fusing unknowns as encode does', async () => {
     const vocab: [string, number][] = [['<unk>', 0], ['<s>', 0], ['</s>', 0], ['▁', -2], ['a', -3], ['b', -3], ['▁a', -2.5], ['ab', -1], ['▁ab', -1.5]];
     const tokenizer = await tinyTokenizer({
       model: { type: 'Unigram', unk_id: 0, vocab },

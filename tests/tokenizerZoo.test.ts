@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { localFolderFiles, type RepoFiles } from '../src/sources/repoFiles.ts';
+import { splitLines } from '../src/tokens/countTokens.ts';
 import { loadTokenizer, type ModelTokenizer } from '../src/tokens/loadTokenizer.ts';
 import { TokenscapeError } from '../src/errors.ts';
 import { fixture, hasFixtures } from './support/fixtures.ts';
@@ -123,8 +124,52 @@ describe.skipIf(!hasFixtures)('tokenizer zoo: ids equal the peers\' reference ve
         console.log(`[zoo] ${pairing.tokenizer} (${pairing.form}): ${passed}/${vectors.length} vectors`);
         expect(wrong.slice(0, 6)).toEqual([]);
         expect(vectors.length).toBeGreaterThan(0);
-      });
+      }, 120_000);
     });
+  }
+});
+
+/** One tokenizer per family and form, for the corpus checks. */
+const FAMILIES: [string, () => RepoFiles][] = [
+  ['LLaMA-2 (SentencePiece BPE)', folder('llama2')],
+  ['Mistral-7B (SentencePiece BPE, Metaspace)', folder('mistral-7b-v0.1')],
+  ['phi-3-mini (SentencePiece BPE, rstrip added tokens)', folder('phi-3-mini')],
+  ['TinyStories-656K (SentencePiece BPE, merges across words)', () => localFolderFiles(fixture('models/tinystories-656k'), 'tinystories-656k')],
+  ['GPT-2 (byte-level BPE)', folder('gpt2-merges-as-pairs')],
+  ['GPT-NeoX-20B (byte-level BPE, NFC)', folder('gpt-neox-20b')],
+  ['RoBERTa (byte-level BPE)', folder('roberta-base')],
+  ['phi-2 (byte-level BPE, whitespace added tokens)', folder('phi-2')],
+  ['Falcon-7B (byte-level BPE, punctuation and digit splits)', folder('falcon-7b')],
+  ['LLaMA-3 (tiktoken)', folder('llama3')],
+  ['Qwen2.5 (vocab.json + merges.txt)', folder('qwen2.5')],
+  ['OLMo-2 / cl100k (tokenizer.json)', folder('olmo2-dolma2')],
+  ['cl100k_base (tiktoken)', folder('cl100k_base')],
+  ['BERT (WordPiece)', folder('bert-base-uncased')],
+  ['T5 (Unigram, Precompiled)', folder('t5-small')],
+];
+
+describe.skipIf(!hasFixtures)('the counting fast path gives encode\'s ids on real corpora, for every family', () => {
+  // All of WikiText-2 test, and the start of the Divine Comedy (old Italian, CRLF): distinct lines.
+  const corpora = [['corpora/wikitext-2-raw/wiki.test.raw', Infinity], ['corpora/commedia.txt', 3000]].map(([c, n]) =>
+    [...new Set(splitLines(readFileSync(fixture(c as string), 'utf8')))].filter((l) => l !== '').slice(0, n as number));
+  for (const [family, files] of FAMILIES) {
+    it(family, async () => {
+      const tokenizer = await loadTokenizer(files());
+      const encoder = tokenizer.lineEncoder!();
+      expect(encoder.strategy).not.toBe('lines');
+      const wrong: string[] = [];
+      let checked = 0;
+      for (const lines of corpora) {
+        for (const line of lines) {
+          const want = tokenizer.encode(line, false).join(' ');
+          if (encoder.encode(line, false).join(' ') !== want) wrong.push(JSON.stringify(line.slice(0, 80)));
+          checked++;
+        }
+        for (const line of lines.slice(0, 50)) expect(encoder.encode(line, true)).toEqual(tokenizer.encode(line, true));
+      }
+      expect(wrong.slice(0, 5)).toEqual([]);
+      expect(checked).toBeGreaterThan(5000);
+    }, 300_000);
   }
 });
 
@@ -161,7 +206,7 @@ describe.skipIf(!hasFixtures)('tokenizer files built from other forms load in th
     const exported = await tokenizer.exportFiles!();
     expect(exported['tokenizer.json']).toBe(readFileSync(fixture('tokenizers/falcon-7b/tokenizer.json'), 'utf8'));
     expect(exported['tokenizer_config.json']).toBe(readFileSync(fixture('tokenizers/falcon-7b/tokenizer_config.json'), 'utf8'));
-  });
+  }, 60_000);
 });
 
 describe('broken tokenizer files of each form: one error naming the file', () => {

@@ -12,7 +12,7 @@ import { benchGguf } from './gguf.ts';
 import { ensureBenchModel } from './inputs.ts';
 import { peerAvailable, runPeer, type PeerResult } from './peer.ts';
 import { printTable, type BenchRow } from './table.ts';
-import { benchTokenize } from './tokenize.ts';
+import { benchTokenize, benchTokenizeFamilies } from './tokenize.ts';
 
 const rows: BenchRow[] = [];
 /**
@@ -47,8 +47,27 @@ function addAbsolute(figure: string, ours: string, peer: string, ok: boolean, ta
   rows.push({ figure, ours, peer, ratio: '', target, verdict: ok ? 'met' : 'MISSED' });
 }
 
+async function tokenizeSection() {
+  log('tokenize and count …');
+  for (const f of await benchTokenize(3)) {
+    const [ours, sp] = f.best;
+    addRatio(`tokenize + count ${f.corpus.split('/').pop()} (best of 3)`, ours.wall, sp?.wall ?? null, s, 1.0, '≤ 1.0 × SentencePiece line by line');
+  }
+  for (const f of await benchTokenizeFamilies(3)) {
+    // ids identical to the tokenizer's own encode, on every line (tokenize.ts prints the SentencePiece count check too).
+    addRatio(`  ${f.family}, wiki.test (ids identical: ${f.idsEqualEncode ? 'yes' : 'NO'})`, f.best.wall, f.sentencePiece?.wall ?? null, s, 1.0, '≤ 1.0 × SentencePiece line by line');
+    if (!f.idsEqualEncode) rows[rows.length - 1].verdict = 'MISSED';
+  }
+}
+
 async function main() {
   console.log(`Tokenscape benchmark, ${new Date().toISOString()}: ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
+  if (!wanted('core')) {
+    if (wanted('tokenize')) await tokenizeSection();
+    console.log('');
+    printTable(rows);
+    return;
+  }
   const peerMissing = peerAvailable();
   if (peerMissing) console.log(`peer figures skipped: ${peerMissing}`);
   const work = mkdtempSync(join(tmpdir(), 'tokenscape-bench-'));
@@ -80,12 +99,7 @@ async function main() {
     rows[rows.length - 1].verdict = pre128.seconds < 60 ? 'met' : 'MISSED';
     addRatio('  peak RSS of that precompute', pre128.maxRssBytes, peer128?.maxRssBytes ?? null, mb, null, `< 1.5 × tensor (${mb(1.5 * llama3.tensorBytes)})`);
     rows[rows.length - 1].verdict = pre128.maxRssBytes < 1.5 * llama3.tensorBytes ? 'met' : 'MISSED';
-    log('tokenize and count …');
-    const tokenize = wanted('tokenize') ? await benchTokenize(3) : [];
-    for (const f of tokenize) {
-      const [ours, sp] = f.best;
-      addRatio(`tokenize + count ${f.corpus.split('/').pop()} (best of 3)`, ours.wall, sp?.wall ?? null, s, 1.0, '≤ 1.0 × SentencePiece line by line');
-    }
+    if (wanted('tokenize')) await tokenizeSection();
     if (peer32) addAbsolute('notebook Plotly HTML, 32000 points', mb(peer32.html_bytes), '', true, '(reference for page weight)');
     if (wanted('gguf')) rows.push(...(await benchGguf(log)));
 

@@ -25,6 +25,7 @@
  *  drops to that too if anything disagrees.
  */
 import { bpeTables, type BpeTables } from './fastBpe.ts';
+import { unigramTables, type UnigramTables } from './fastUnigram.ts';
 import { tokenizerInternals, type TokenizerInternals } from './tokenizerInternals.ts';
 
 /** `segments`: pre-tokens cut at BPE-safe boundaries; `pre-tokens`: memo per pre-token; `lines`: memo per line. */
@@ -245,12 +246,14 @@ interface Prepared {
   /** Cuts a piece at the places no merge result straddles there (see occurrenceCutter); with `cut` only. */
   refine: ((piece: string, out: string[]) => void) | null;
   fastBpe: BpeTables | null;
+  fastUnigram: UnigramTables | null;
 }
 
-function fastEncoder({ internals, strategy, cut, refine, fastBpe }: Prepared, plain: PlainEncode): LineEncoder {
+function fastEncoder({ internals, strategy, cut, refine, fastBpe, fastUnigram }: Prepared, plain: PlainEncode): LineEncoder {
   const specials = internals.specials!;
   /** Token strings of one piece, as `model.encode([piece])` gives them. */
   const tokensOf = (piece: string): string[] => {
+    if (fastUnigram !== null) return fastUnigram.tokens(piece);
     if (fastBpe === null) return internals.encodeWord(piece);
     // BPE.encode's own shortcut under ignore_merges.
     if (internals.ignoreMerges && internals.inVocab(piece)) return [piece];
@@ -274,18 +277,13 @@ function fastEncoder({ internals, strategy, cut, refine, fastBpe }: Prepared, pl
     if (internals.fuseUnk && tokens.some(internals.isUnknown)) ids.tokens = tokens;
     return ids;
   });
-  // Pieces the pair rule gives are memoised as such (a word, mostly); a piece not seen before is cut
-  // further (refine) and its parts go through their own memo, so that a line the pair rule leaves
-  // whole (no pre-tokenizer, merges across words) is still encoded from repeated parts.
-  const refined: string[] = [];
-  const memo = refine === null ? unitMemo : new Memo((piece) => {
-    refined.length = 0;
-    refine(piece, refined);
-    if (refined.length === 1) return unitMemo.get(piece);
+  /** The ids of consecutive parts, as one piece's (token strings kept when a part has them). */
+  const joined = (parts: readonly string[], memo: Memo): Ids => {
+    if (parts.length === 1) return memo.get(parts[0]);
     const ids: Ids = [];
     let tokens: string[] | null = null;
-    for (const part of refined) {
-      const partIds = unitMemo.get(part);
+    for (const part of parts) {
+      const partIds = memo.get(part);
       if (partIds.tokens && !tokens) tokens = ids.map((id) => internals.idToken(id));
       for (let i = 0; i < partIds.length; i++) {
         (ids as number[]).push(partIds[i]);
@@ -294,6 +292,26 @@ function fastEncoder({ internals, strategy, cut, refine, fastBpe }: Prepared, pl
     }
     if (tokens) ids.tokens = tokens;
     return ids;
+  };
+  // Pieces the pair rule gives are memoised as such (a word, mostly); a piece not seen before is cut
+  // further (refine) and its parts go through their own memo, so that a line the pair rule leaves
+  // whole (no pre-tokenizer, merges across words) is still encoded from repeated parts.
+  const refined: string[] = [];
+  const segmentMemo = refine === null ? unitMemo : new Memo((piece) => {
+    refined.length = 0;
+    refine(piece, refined);
+    return joined(refined, unitMemo);
+  });
+  // Byte-level pre-tokenizers: pre-tokens are memoised before their byte-level mapping, which is
+  // then done once per distinct pre-token instead of once per occurrence.
+  const byteLevel = internals.byteLevelSplit;
+  const cutParts: string[] = [];
+  const memo = byteLevel === null ? segmentMemo : new Memo((raw) => {
+    const mapped = byteLevel.toBytes(raw);
+    if (!cut) return segmentMemo.get(mapped);
+    cutParts.length = 0;
+    cut(mapped, cutParts);
+    return joined([...cutParts], segmentMemo);
   });
 
   /**
@@ -332,9 +350,9 @@ function fastEncoder({ internals, strategy, cut, refine, fastBpe }: Prepared, pl
     const normalized = internals.normalize(line);
     if (normalized.length === 0) return true;
     if (internals.hasNormalizedAddedToken(normalized)) return false;
-    for (const word of internals.preTokenize(normalized)) {
+    for (const word of byteLevel ? byteLevel.preTokenize(normalized) : internals.preTokenize(normalized)) {
       if (word.length === 0) continue;
-      if (cut) cut(word, scratchPieces);
+      if (cut && !byteLevel) cut(word, scratchPieces);
       else scratchPieces.push(word);
     }
     return true;
@@ -387,9 +405,18 @@ function fastEncoder({ internals, strategy, cut, refine, fastBpe }: Prepared, pl
     },
     pieces(line) {
       if (!piecesOf(line)) return null;
-      if (refine === null) return [...scratchPieces];
+      let pieces = [...scratchPieces];
+      if (byteLevel) {
+        pieces = pieces.map(byteLevel.toBytes);
+        if (cut) {
+          const out: string[] = [];
+          for (const piece of pieces) cut(piece, out);
+          pieces = out;
+        }
+      }
+      if (refine === null) return pieces;
       const out: string[] = [];
-      for (const piece of scratchPieces) refine(piece, out);
+      for (const piece of pieces) refine(piece, out);
       return out;
     },
   };
@@ -417,10 +444,11 @@ export function prepareLineEncoders(pretrained: unknown, plain: PlainEncode): ()
     // ignore_merges looks at whole pre-tokens, so they must not be cut.
     const cut = internals.ignoreMerges ? null : cutter(internals.merges!);
     const refine = cut ? occurrenceCutter(internals.merges!) : null;
-    prepared = { internals, strategy: cut ? 'segments' : 'pre-tokens', cut, refine, fastBpe: bpeTables(internals.merges!) };
+    prepared = { internals, strategy: cut ? 'segments' : 'pre-tokens', cut, refine, fastBpe: bpeTables(internals.merges!), fastUnigram: null };
   } else if (internals.modelType === 'BPE' || internals.modelType === 'Unigram' || internals.modelType === 'WordPiece') {
     // Their model encodes each pre-token on its own (BPE with word suffixes: suffixes mark pre-token ends).
-    prepared = { internals, strategy: 'pre-tokens', cut: null, refine: null, fastBpe: null };
+    const fastUnigram = internals.unigram ? unigramTables(internals.unigram) : null;
+    prepared = { internals, strategy: 'pre-tokens', cut: null, refine: null, fastBpe: null, fastUnigram };
   } else {
     return fallback;
   }

@@ -28,7 +28,7 @@ export interface ModelTokenizer {
    */
   lineEncoder?(): LineEncoder;
   /** Which files the tokenizer was read from (tokenizer.json, or a form it was built from). */
-  form?: TokenizerForm;
+  form?: TokenizerForm | string;
   /**
    * tokenizer.json + tokenizer_config.json that load this same tokenizer (in the browser too): the
    * files' own text for a tokenizer.json folder, the built equivalent for the other forms.
@@ -80,18 +80,61 @@ export async function loadTokenizer(files: RepoFiles): Promise<ModelTokenizer> {
   for (const name of OPTIONAL_TOKENIZER_FILES) {
     if (files.has(name)) parsed.set(name, await readJsonObject(files, name));
   }
-  const mainFile = source.files[0];
+  let configVocabSize: number | null = null;
+  const config = parsed.get('config.json');
+  if (config) {
+    const textConfig = (config.text_config ?? {}) as Record<string, unknown>;
+    const v = config.vocab_size ?? textConfig.vocab_size;
+    if (typeof v === 'number' && Number.isInteger(v) && v > 0) configVocabSize = v;
+  }
 
+  return tokenizerFromJson({
+    tokenizerJson: source.tokenizerJson,
+    config: source.config,
+    label: files.label,
+    form: source.form,
+    file: files.describe(source.files[0]),
+    hint: source.form === 'tokenizer.json'
+      ? 'Check that tokenizer.json is a complete tokenizer saved by Hugging Face tokenizers.'
+      : `Check that ${source.files.join(' and ')} are the model's own, complete files.`,
+    identity: `${source.form}:${(await Promise.all(source.files.map((f) => files.identity(f)))).join('|')}`,
+    configVocabSize,
+    exportFiles: async () => ({
+      'tokenizer.json': source.form === 'tokenizer.json' ? await reader.text('tokenizer.json') : JSON.stringify(source.tokenizerJson),
+      'tokenizer_config.json': files.has('tokenizer_config.json') ? await reader.text('tokenizer_config.json') : JSON.stringify(source.config),
+    }),
+  });
+}
+
+export interface TokenizerFromJsonOptions {
+  /** tokenizer.json's content, parsed (read, or built from another form). */
+  tokenizerJson: Record<string, unknown>;
+  /** tokenizer_config.json's content ({} when there is none). */
+  config: Record<string, unknown>;
+  /** The model, for messages. */
+  label: string;
+  form: TokenizerForm | string;
+  /** The file named when the library rejects the tokenizer, and what to do about it. */
+  file: string;
+  hint?: string;
+  identity: string;
+  configVocabSize: number | null;
+  /** Defaults to the JSON above, serialised. */
+  exportFiles?: ModelTokenizer['exportFiles'];
+}
+
+/**
+ * A ModelTokenizer over a tokenizer.json already in memory, constructed as AutoTokenizer would (the
+ * class named by tokenizer_class). Other readers that build a tokenizer.json (GGUF metadata,
+ * llama2.c tokenizer.bin) come through here too, and so get the same counting fast path.
+ */
+export function tokenizerFromJson(options: TokenizerFromJsonOptions): ModelTokenizer {
+  const { tokenizerJson, config: tokenizerConfig } = options;
   let tokenizer: PreTrainedTokenizer;
   try {
-    tokenizer = new (tokenizerClass(source.config))(source.tokenizerJson, source.config);
+    tokenizer = new (tokenizerClass(tokenizerConfig))(tokenizerJson, tokenizerConfig);
   } catch (error) {
-    throw new TokenscapeError(`The tokenizer of ${files.label} could not be loaded: ${(error as Error).message}`, {
-      file: files.describe(mainFile),
-      hint: source.form === 'tokenizer.json'
-        ? 'Check that tokenizer.json is a complete tokenizer saved by Hugging Face tokenizers.'
-        : `Check that ${source.files.join(' and ')} are the model's own, complete files.`,
-    });
+    throw new TokenscapeError(`The tokenizer of ${options.label} could not be loaded: ${(error as Error).message}`, { file: options.file, hint: options.hint });
   }
 
   const vocab = tokenizer.get_vocab() as Map<string, number>;
@@ -101,18 +144,9 @@ export async function loadTokenizer(files: RepoFiles): Promise<ModelTokenizer> {
   for (const [piece, id] of vocab) pieces[id] = piece;
 
   const specialIds = new Set<number>(tokenizer.all_special_ids as number[]);
-  const json = source.tokenizerJson as { added_tokens?: { id: number; special?: boolean }[] };
+  const json = tokenizerJson as { added_tokens?: { id: number; special?: boolean }[] };
   for (const added of Array.isArray(json.added_tokens) ? json.added_tokens : []) if (added?.special) specialIds.add(added.id);
 
-  let configVocabSize: number | null = null;
-  const config = parsed.get('config.json');
-  if (config) {
-    const textConfig = (config.text_config ?? {}) as Record<string, unknown>;
-    const v = config.vocab_size ?? textConfig.vocab_size;
-    if (typeof v === 'number' && Number.isInteger(v) && v > 0) configVocabSize = v;
-  }
-
-  const identity = `${source.form}:${(await Promise.all(source.files.map((f) => files.identity(f)))).join('|')}`;
   let lineEncoders: (() => LineEncoder) | undefined;
   const encode = (text: string, addSpecialTokens: boolean) => tokenizer.encode(text, { add_special_tokens: addSpecialTokens }) as number[];
   return {
@@ -121,13 +155,10 @@ export async function loadTokenizer(files: RepoFiles): Promise<ModelTokenizer> {
     pieces,
     specialIds,
     decodeOne: (id) => tokenizer.decode([id], { skip_special_tokens: false }) as string,
-    identity,
-    configVocabSize,
+    identity: options.identity,
+    configVocabSize: options.configVocabSize,
     lineEncoder: () => (lineEncoders ??= prepareLineEncoders(tokenizer, encode))(),
-    form: source.form,
-    exportFiles: async () => ({
-      'tokenizer.json': source.form === 'tokenizer.json' ? await reader.text('tokenizer.json') : JSON.stringify(source.tokenizerJson),
-      'tokenizer_config.json': files.has('tokenizer_config.json') ? await reader.text('tokenizer_config.json') : JSON.stringify(source.config),
-    }),
+    form: options.form,
+    exportFiles: options.exportFiles ?? (async () => ({ 'tokenizer.json': JSON.stringify(tokenizerJson), 'tokenizer_config.json': JSON.stringify(tokenizerConfig) })),
   };
 }

@@ -8,6 +8,7 @@
  * / `encode_text` / `tokenize_helper` in its dist bundle against the steps mirrored below.
  */
 import { PreTrainedTokenizer } from '@huggingface/transformers';
+import type { UnigramModel } from './fastUnigram.ts';
 
 /** What `Tokenizer.encode_text` + `tokenize_helper` do to a text holding no added token, step by step. */
 export interface TokenizerInternals {
@@ -39,6 +40,15 @@ export interface TokenizerInternals {
   ignoreMerges: boolean;
   /** BPE: end-of-word / continuing-subword suffixes, which tie the merges to whole pre-tokens. */
   wordSuffixes: boolean;
+  /**
+   * Pre-tokenizers holding one ByteLevel step (GPT-2, RoBERTa, LLaMA-3, Qwen2, Falcon, ...), run
+   * without its byte-to-character mapping: `preTokenize` gives the raw pre-tokens, `toBytes` maps
+   * one as ByteLevel would. Null when the pre-tokenizer is not of that shape, or a step after the
+   * ByteLevel one might not commute with the mapping.
+   */
+  byteLevelSplit: { preTokenize(normalized: string): string[]; toBytes(raw: string): string } | null;
+  /** Unigram only: the live model's trie source, ids and scores (what fastUnigram mirrors); null for other models. */
+  unigram: UnigramModel | null;
   /** Ids the post-processor puts before and after a sequence when special tokens are added; null when not recognised. */
   specials: { prefix: number[]; suffix: number[] } | null;
 }
@@ -158,6 +168,104 @@ export function tokenizerInternals(pretrained: unknown): TokenizerInternals | nu
     ignoreMerges: model.ignore_merges === true,
     wordSuffixes: !!model.end_of_word_suffix || !!model.continuing_subword_suffix,
     specials,
+    byteLevelSplit: byteLevelSplit(core.pre_tokenizer),
+    unigram: modelType === 'Unigram' ? unigramModel(core) : null,
+  };
+}
+
+/** The trie source is tokenizer.json's vocab (the library builds its trie from it before added tokens are set). */
+function unigramModel(core: CoreTokenizer): UnigramModel | null {
+  const vocab = (core.tokenizer?.model as { vocab?: unknown } | undefined)?.vocab;
+  const live = core.model as unknown as { scores?: unknown; unk_score?: unknown; tokenize?: unknown };
+  if (!Array.isArray(vocab) || !Array.isArray(live.scores) || typeof live.unk_score !== 'number' || !isFn(live.tokenize)) return null;
+  if (!vocab.every((e: unknown) => Array.isArray(e) && typeof e[0] === 'string')) return null;
+  const scores = live.scores as number[];
+  return {
+    pieces: vocab.map((e: [string, number]) => e[0]),
+    idOf: (piece) => core.model.tokens_to_ids.get(piece),
+    scoreOf: (id) => scores[id],
+    unkScore: live.unk_score,
+  };
+}
+
+interface LivePreTokenizer {
+  config?: { type?: unknown; pattern?: { Regex?: unknown; String?: unknown } };
+  tokenizers?: (LivePreTokenizer | null)[];
+  byte_encoder?: Record<number, string>;
+  pattern?: unknown;
+  add_prefix_space?: unknown;
+  use_regex?: unknown;
+  pre_tokenize_text?: (text: string, options: { section_index: number }) => string[];
+}
+
+/** A Split after the byte-level mapping commutes with it when it only matches ASCII digits (Falcon's `[0-9]{3}` isolation). */
+const DIGITS_ONLY = /^(?:\[0-9\]|\\d)(?:\[0-9\]|\\d|\{\d+(?:,\d*)?\}|\+)*$/;
+
+function byteLevelSplit(live: unknown): TokenizerInternals['byteLevelSplit'] {
+  // The library's pre-tokenizers are callable objects (functions).
+  const root = live as LivePreTokenizer | null;
+  if (!root || (typeof root !== 'object' && typeof root !== 'function')) return null;
+  const steps = Array.isArray(root.tokenizers) ? root.tokenizers : [root];
+  const at = steps.findIndex((s) => s?.byte_encoder !== undefined);
+  if (at < 0 || steps.some((s, i) => i !== at && s?.byte_encoder !== undefined)) return null;
+  const byteStep = steps[at]!;
+  const table = byteStep.byte_encoder!;
+  if (!(byteStep.pattern instanceof RegExp) || typeof byteStep.use_regex !== 'boolean' || typeof byteStep.add_prefix_space !== 'boolean') return null;
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i];
+    if (step === null || i === at) continue;
+    if (!isFn(step.pre_tokenize_text)) return null;
+    if (i > at) {
+      // Digits splits between ASCII digits and the rest, and ByteLevel maps digits to themselves.
+      const type = step.config?.type;
+      const regex = step.config?.pattern?.Regex;
+      if (!(type === 'Digits' || (type === 'Split' && typeof regex === 'string' && DIGITS_ONLY.test(regex)))) return null;
+    }
+  }
+  const pattern = byteStep.pattern;
+  const addPrefixSpace = byteStep.add_prefix_space;
+  const useRegex = byteStep.use_regex;
+  const rawByteLevel = (text: string): string[] => {
+    if (addPrefixSpace && !text.startsWith(' ')) text = ' ' + text;
+    return useRegex ? (text.match(pattern) ?? []) : [text];
+  };
+  const ascii: string[] = [];
+  for (let b = 0; b < 128; b++) {
+    if (typeof table[b] !== 'string') return null;
+    ascii.push(table[b]);
+  }
+  const encoder = new TextEncoder();
+  const toBytes = (raw: string): string => {
+    let out = '';
+    for (let i = 0; i < raw.length; i++) {
+      const c = raw.charCodeAt(i);
+      if (c >= 128) {
+        // Not ASCII: as the library does it, UTF-8 bytes of the whole pre-token (lone surrogates → U+FFFD).
+        let mapped = '';
+        for (const byte of encoder.encode(raw)) mapped += table[byte];
+        return mapped;
+      }
+      out += ascii[c];
+    }
+    return out;
+  };
+  const options = { section_index: 0 };
+  return {
+    preTokenize(normalized) {
+      let words = [normalized];
+      for (let i = 0; i < steps.length; i++) {
+        const step = steps[i];
+        if (step === null) continue;
+        const next: string[] = [];
+        for (const word of words) {
+          const parts = i === at ? rawByteLevel(word) : step.pre_tokenize_text!(word, options);
+          for (const part of parts) next.push(part);
+        }
+        words = next;
+      }
+      return words;
+    },
+    toBytes,
   };
 }
 
