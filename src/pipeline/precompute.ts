@@ -98,10 +98,11 @@ function deserialisePca(stored: ReturnType<typeof serialisePca>): PcaModel {
 }
 
 /**
- * Rows up to this size (as float32) are decoded once and kept in memory for PCA; larger selections
- * (e.g. a 128k × 4096 vocabulary) are streamed from the cached slice on every pass.
+ * Memory PCA may hold rows in (EmbeddingFile.rowBlocks): float32 when that takes at most half of it, else the
+ * stored 16-bit values (a 262k × 2304 or 128k × 4096 BF16 vocabulary: 1.1–1.2 GB), else rows are streamed from
+ * the cached slice on every pass.
  */
-const PCA_MEMORY_BYTES = Number(process.env.TOKENSCAPE_PCA_MEMORY_MB ?? 1024) * 1024 * 1024;
+const PCA_MEMORY_BYTES = Number(process.env.TOKENSCAPE_PCA_MEMORY_MB ?? 1536) * 1024 * 1024;
 
 /** Coordinates of the exhibit's rows, fitted on those rows or on the whole vocabulary. */
 async function project(exhibit: ExhibitConfig, model: ModelContext, ids: Uint32Array, options: PrecomputeOptions) {
