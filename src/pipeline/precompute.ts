@@ -11,8 +11,8 @@ import type { ExhibitConfig, GalleryConfig } from '../config/types.ts';
 import { TokenscapeError } from '../errors.ts';
 import type { HubEnvironment } from '../hub/hubEnvironment.ts';
 import { fitPca, projectRows, type PcaModel } from '../projection/pca.ts';
-import { corpusLines, loadCorpusText } from '../sources/corpusText.ts';
-import { countTokens } from '../tokens/countTokens.ts';
+import { loadCorpusText } from '../sources/corpusText.ts';
+import { countTokensParallel } from '../tokens/parallelCount.ts';
 import { describeTokens } from '../tokens/describeTokens.ts';
 import { pointsCsv, readExistingExhibit, writeExhibitFolder } from './exhibitFiles.ts';
 import { openModel, type ModelContext } from './modelContext.ts';
@@ -66,7 +66,7 @@ async function corpusCounts(exhibit: ExhibitConfig, model: ModelContext, options
   const key = hashKey('counts-v1', corpus.identity, model.tokenizer.identity, exhibit.includeSpecial);
   const stored = await cachedJson(join(options.workspace.cacheDir, 'counts', `${key}.json`), async () => {
     const started = performance.now();
-    const result = countTokens(model.tokenizer, corpusLines(corpus), exhibit.includeSpecial, model.tokenizer.vocabSize);
+    const result = await countTokensParallel(model.tokenizer, corpus.documents, exhibit.includeSpecial, model.tokenizer.vocabSize);
     const ids: number[] = [];
     const counts: number[] = [];
     for (let id = 0; id < Math.min(result.counts.length, model.rows); id++) {

@@ -26,6 +26,8 @@ export interface ModelTokenizer {
    * lineEncoder.ts). Optional so that stand-in tokenizers need not provide one.
    */
   lineEncoder?(): LineEncoder;
+  /** The local folder the tokenizer files were loaded from (worker threads load the same tokenizer from it). */
+  folder?: string;
 }
 
 async function readJsonObject(files: RepoFiles, name: string): Promise<Record<string, unknown>> {
@@ -101,5 +103,6 @@ export async function loadTokenizer(files: RepoFiles): Promise<ModelTokenizer> {
     identity,
     configVocabSize,
     lineEncoder: () => (lineEncoders ??= prepareLineEncoders(tokenizer, encode))(),
+    folder: dirname(tokenizerPath),
   };
 }
