@@ -36,7 +36,7 @@ export interface PcaFit {
 
 /** Below this width the whole space is one block and a single Rayleigh–Ritz step is exact. */
 const EXACT_MAX_DIMS = 64;
-const BLOCK = 16;
+const BLOCK = 32;
 const MAX_ITERATIONS = 80;
 /** The Krylov space is restarted from its best BLOCK Ritz vectors once it holds this many blocks. */
 const MAX_KRYLOV_BLOCKS = 8;
