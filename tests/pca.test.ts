@@ -158,8 +158,9 @@ describe('PCA to 3D', () => {
   }, 60_000);
 
   it('gives the same result whether 16-bit rows are held as float32, held as stored and widened each pass, or streamed', async () => {
+    // Wider than one exact block, so the iterative solver (Krylov blocks and a restart) runs on every path.
     const n = 1200;
-    const d = 96;
+    const d = 200;
     const x = syntheticEmbeddings(n, d, 9);
     const dir = mkdtempSync(join(tmpdir(), 'tks-rows-'));
     const bf16 = new Uint16Array(n * d);

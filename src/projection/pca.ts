@@ -34,11 +34,11 @@ export interface PcaFit {
   scores: Float64Array;
 }
 
-/** Below this width the whole space is one block and a single Rayleigh–Ritz step is exact. */
-const EXACT_MAX_DIMS = 64;
+/** Up to this width the whole space is one block and a single Rayleigh–Ritz step is exact. */
+const EXACT_MAX_DIMS = 128;
 const BLOCK = 32;
 const MAX_ITERATIONS = 80;
-/** The Krylov space is restarted from its best BLOCK Ritz vectors once it holds this many blocks. */
+/** The Krylov space is restarted from its best BLOCK Ritz vectors once it holds this many blocks (or would outgrow d). */
 const MAX_KRYLOV_BLOCKS = 8;
 /**
  * Stop when each top axis is within ~0.01 rad of the true one (a correlation above 0.99995 with an exact
@@ -236,9 +236,8 @@ export async function fitPca(source: RowBlocks, seed = 0x70c3): Promise<PcaFit> 
     space.projections.push(yc);
     ritz = rayleighRitz(space, d, k);
     if (process.env.TOKENSCAPE_PCA_TRACE) process.stderr.write(`PCA pass ${iterations}: ${space.basis.length} blocks, angle bound ${ritz.bound.toExponential(2)}\n`);
-    const spanned = ritz.size + k > d;
-    if (k === d || spanned || ritz.bound <= ANGLE_TOLERANCE || iterations >= MAX_ITERATIONS) break;
-    if (space.basis.length >= MAX_KRYLOV_BLOCKS) {
+    if (k === d || ritz.size >= d || ritz.bound <= ANGLE_TOLERANCE || iterations >= MAX_ITERATIONS) break;
+    if (space.basis.length >= MAX_KRYLOV_BLOCKS || ritz.size + k > d) {
       // Thick restart: keep the best k Ritz vectors (and their products and coordinates), drop the rest.
       const w = ritz.eig.vectors;
       const keep = (blocks: (Float64Array | Float32Array)[], rows: number) => combine(blocks, rows, k, w, ritz.size, k);
