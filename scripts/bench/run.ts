@@ -73,8 +73,10 @@ function precomputeRows(model: BenchModel, work: string, peerMissing: string | n
   addRatio(`full-vocabulary precompute, ${shape}`, ours.seconds, peer?.total_s ?? null, s, maxRatio, `≤ ${maxRatio} × notebook (whole pipeline incl. HTML)`);
   const floor = memoryFloor(model);
   rows.push({ figure: '  floor: one read of the tensor + 4 memory-bound passes (measured)', ours: s(floor), peer: '', ratio: `${(ours.seconds / floor).toFixed(1)}× floor`, target: '(how close to the floor)', verdict: '' });
-  addRatio('  peak RSS of that precompute', ours.maxRssBytes, peer?.maxRssBytes ?? null, mb, null, `≤ 1.5 × tensor (${mb(1.5 * model.tensorBytes)})`);
-  rows[rows.length - 1].verdict = ours.maxRssBytes <= 1.5 * model.tensorBytes ? 'met' : 'MISSED';
+  // The memory target is the issue's for BF16 vocabularies of 128k and more; a 32k F16 one is held as float32.
+  const judged = model.dtype === 'BF16';
+  addRatio('  peak RSS of that precompute', ours.maxRssBytes, peer?.maxRssBytes ?? null, mb, null, judged ? `≤ 1.5 × tensor (${mb(1.5 * model.tensorBytes)})` : '(report)');
+  if (judged) rows[rows.length - 1].verdict = ours.maxRssBytes <= 1.5 * model.tensorBytes ? 'met' : 'MISSED';
   return peer;
 }
 

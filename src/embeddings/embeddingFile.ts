@@ -27,10 +27,11 @@ const WIDEN_CHUNK_ELEMENTS = 512 * 1024;
 /** Elements per block handed to onnxruntime: large enough for efficient matrix products, small in memory (32 MB). */
 const BLOCK_ELEMENTS = 8 * 1024 * 1024;
 /**
- * Elements per block widened from held 16-bit rows: small enough (1 MB as float32) that the block is still in
- * the CPU cache when both matrix products of a PCA pass read it.
+ * Elements per block widened from held 16-bit rows: small enough (4 MB as float32) that the block is still in
+ * the CPU's last-level cache when both matrix products of a PCA pass read it, large enough that the per-block
+ * work that does not shrink with the block (a k × d product to add up, a run of onnxruntime) stays small.
  */
-const HELD_BLOCK_ELEMENTS = 256 * 1024;
+const HELD_BLOCK_ELEMENTS = 1024 * 1024;
 
 export class EmbeddingFile {
   readonly rowBytes: number;

@@ -8,7 +8,7 @@ import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, open, readdir, readlink, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { datasetInfo, fileDownloadInfo, HubApiError, modelInfo } from '@huggingface/hub';
+import type { HubApiError as HubApiErrorType } from '@huggingface/hub';
 import { TokenscapeError } from '../errors.ts';
 import { TEMP_MARK } from '../pipeline/workspace.ts';
 import { readFileRange } from '../readFileRange.ts';
@@ -28,6 +28,17 @@ import {
 import { discardResumable, journalPathOf, openResumable, ResumedPrefixInvalid } from './resumableRange.ts';
 import { createRetryingFetch, describeNetworkError, NetworkError } from './retryingFetch.ts';
 import { HttpStatusError, memorySink, RangeNotSupportedError, transfer, TransferError, type TransferSink } from './transfer.ts';
+
+/**
+ * @huggingface/hub is loaded on the first Hub request, not at start-up: a gallery of local model folders never
+ * needs it. Its error class is remembered for `describeHubError` (no HubApiError exists before it loads).
+ */
+let HubApiError: typeof HubApiErrorType | null = null;
+async function hubLibrary() {
+  const library = await import('@huggingface/hub');
+  HubApiError = library.HubApiError;
+  return library;
+}
 
 export interface RemoteFileInfo {
   size: number;
@@ -98,6 +109,7 @@ export class HubRepo {
     };
     let info: { sha?: string; siblings?: { rfilename: string }[] };
     try {
+      const { datasetInfo, modelInfo } = await hubLibrary();
       info = (type === 'model' ? await modelInfo(params as never) : await datasetInfo(params as never)) as typeof info;
     } catch (error) {
       throw describeHubError(error, env, type, id, revision, errorCode);
@@ -134,6 +146,7 @@ export class HubRepo {
       this.requireOnline(path);
       let remote;
       try {
+        const { fileDownloadInfo } = await hubLibrary();
         remote = await fileDownloadInfo({ ...this.hubParams(), path });
       } catch (error) {
         throw describeHubError(error, this.env, this.type, this.id, this.revision, this.lastErrorCode());
@@ -292,7 +305,8 @@ export class HubRepo {
       if (error instanceof ResumedPrefixInvalid) throw error;
       const what = `bytes ${start}-${end - 1} of ${this.label}/${path}`;
       if (error instanceof HttpStatusError) {
-        const apiError = new HubApiError(error.url, error.status, undefined, `HTTP ${error.status}`);
+        const { HubApiError: ApiError } = await hubLibrary();
+        const apiError = new ApiError(error.url, error.status, undefined, `HTTP ${error.status}`);
         throw describeHubError(apiError, this.env, this.type, this.id, this.revision, error.errorCode);
       }
       if (error instanceof RangeNotSupportedError) {
@@ -302,7 +316,7 @@ export class HubRepo {
       }
       if (error instanceof TransferError) {
         throw new TokenscapeError(`Could not download ${what} from ${this.env.endpoint}: ${error.message}.`, {
-          hint: 'The connection kept failing. Run the build again: an embedding download resumes from the verified bytes already received (set HF_HUB_OFFLINE=1 to build from the cache alone).',
+          hint: 'The connection kept failing; run the build again (an embedding download resumes from the verified bytes already received; set HF_HUB_OFFLINE=1 to build from the cache alone).',
         });
       }
       throw describeHubError(error, this.env, this.type, this.id, this.revision, null);
@@ -382,7 +396,7 @@ export function describeHubError(
   if (error instanceof TokenscapeError) return error;
   const what = type === 'dataset' ? `dataset ${id}` : `model ${id}`;
   const page = `${env.endpoint}/${type === 'dataset' ? 'datasets/' : ''}${id}`;
-  if (error instanceof HubApiError) {
+  if (HubApiError && error instanceof HubApiError) {
     const status = error.statusCode;
     if (status === 401 || status === 403 || errorCode === 'GatedRepo') {
       return new TokenscapeError(`Access to ${what} is restricted (HTTP ${status}${errorCode ? `, ${errorCode}` : ''}).`, {

@@ -156,7 +156,8 @@ export async function fitPca(source: RowBlocks, seed = 0x70c3): Promise<PcaFit> 
       hint: 'Use a larger corpus, or corpus: vocabulary.',
     });
   }
-  const k = Math.min(d <= EXACT_MAX_DIMS ? d : BLOCK, Math.max(n, PCA_COMPONENTS), d);
+  // The iterative case keeps 2k ≤ d, so a new block always fits beside a restarted one.
+  const k = d <= EXACT_MAX_DIMS ? d : Math.min(BLOCK, Math.max(n, PCA_COMPONENTS));
   let q = new Float64Array(d * k);
   if (k === d) {
     for (let i = 0; i < d; i++) q[i * k + i] = 1;

@@ -41,6 +41,22 @@ export async function widenHalves(halves: Uint16Array, rows: number, dims: numbe
   await s.run({ H: new ort.Tensor('float16', halves, [rows, dims]) }, { F: new ort.Tensor('float32', out, [rows, dims]) });
 }
 
+/**
+ * Output tensors reused across runs, one set per shape: a pass makes thousands of runs, and fresh outputs
+ * (Ycᵀ·X alone is k × d floats per block) would be hundreds of MB of garbage per pass. The arrays returned
+ * by the kernels below are therefore only valid until the next run of the same kernel.
+ */
+const outputsByShape = new Map<string, Record<string, ort.Tensor>>();
+function reusedOutputs(key: string, shapes: Record<string, number[]>): Record<string, ort.Tensor> {
+  let outputs = outputsByShape.get(key);
+  if (!outputs) {
+    outputs = Object.fromEntries(Object.entries(shapes).map(([name, dims]) => [name, new ort.Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b, 1)), dims)]));
+    if (outputsByShape.size > 64) outputsByShape.clear();
+    outputsByShape.set(key, outputs);
+  }
+  return outputs;
+}
+
 const onesByRows = new Map<number, ort.Tensor>();
 function onesRow(rows: number): ort.Tensor {
   let t = onesByRows.get(rows);
@@ -79,7 +95,9 @@ export async function blockFirstPass(block: Float32Array, rows: number, dims: nu
       { name: 'RowSquares', dims: ['n'] },
     ],
   );
-  const out = await s.run({ X: new ort.Tensor('float32', block, [rows, dims]), Q: q, Ones: onesRow(rows) });
+  const k = q.dims[1];
+  const fetches = reusedOutputs(`first:${rows}:${dims}:${k}`, { Y: [rows, k], Zt: [k, dims], Sum: [1, dims], RowSquares: [rows] });
+  const out = await s.run({ X: new ort.Tensor('float32', block, [rows, dims]), Q: q, Ones: onesRow(rows) }, fetches);
   return { y: out.Y.data as Float32Array, zt: out.Zt.data as Float32Array, sum: out.Sum.data as Float32Array, rowSquares: out.RowSquares.data as Float32Array };
 }
 
@@ -104,7 +122,9 @@ export async function blockPowerStep(block: Float32Array, rows: number, dims: nu
       { name: 'Zt', dims: ['k', 'd'] },
     ],
   );
-  const out = await s.run({ X: new ort.Tensor('float32', block, [rows, dims]), Q: q, M: m });
+  const k = q.dims[1];
+  const fetches = reusedOutputs(`power:${rows}:${dims}:${k}`, { Yc: [rows, k], Zt: [k, dims] });
+  const out = await s.run({ X: new ort.Tensor('float32', block, [rows, dims]), Q: q, M: m }, fetches);
   return { yc: out.Yc.data as Float32Array, zt: out.Zt.data as Float32Array };
 }
 
