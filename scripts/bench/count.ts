@@ -53,12 +53,20 @@ export async function benchCount(rounds = 2, log: (s: string) => void = () => {}
     let parallel = Infinity;
     let agree = true;
     for (let round = 0; round < runs; round++) {
-      let t = performance.now();
-      const a = countTokens(tokenizer, splitLines(text), false, tokenizer.vocabSize);
-      single = Math.min(single, (performance.now() - t) / 1000);
-      t = performance.now();
-      const b = await countTokensParallel(tokenizer, [text], false, tokenizer.vocabSize);
-      parallel = Math.min(parallel, (performance.now() - t) / 1000);
+      // Alternating which path goes first, so that warm-up and garbage from the other run hit both alike.
+      const runSingle = () => {
+        const t = performance.now();
+        const counts = countTokens(tokenizer, splitLines(text), false, tokenizer.vocabSize);
+        single = Math.min(single, (performance.now() - t) / 1000);
+        return counts;
+      };
+      const runParallel = async () => {
+        const t = performance.now();
+        const counts = await countTokensParallel(tokenizer, [text], false, tokenizer.vocabSize);
+        parallel = Math.min(parallel, (performance.now() - t) / 1000);
+        return counts;
+      };
+      const [a, b] = round % 2 === 0 ? [runSingle(), await runParallel()] : await runParallel().then((p) => [runSingle(), p] as const);
       agree &&= same(a, b);
       log(`count: ${corpus}, round ${round + 1}: one thread ${single.toFixed(2)} s, parallel ${parallel.toFixed(2)} s, counts ${agree ? 'identical' : 'DIFFER'}`);
     }

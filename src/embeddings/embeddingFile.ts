@@ -169,7 +169,8 @@ export class EmbeddingFile {
     if (float32Bytes <= memoryBytes / 2 || (this.dtype === 'F32' && float32Bytes <= memoryBytes)) {
       const all = new Float32Array(ids.length * this.cols);
       await this.decodeInto(ids, all);
-      return { ...blocksOf(all, ids.length, this.cols, blockRows), nonFiniteError };
+      // Cache-sized blocks here too: both products of a pass then read a block from the cache, not from RAM.
+      return { ...blocksOf(all, ids.length, this.cols, blockRows ?? Math.max(1, Math.floor(HELD_BLOCK_ELEMENTS / this.cols))), nonFiniteError };
     }
     if (rawBytes <= memoryBytes && (this.dtype === 'F16' || this.dtype === 'BF16')) {
       const dtype = this.dtype;
