@@ -74,6 +74,18 @@ function syntheticEmbeddings(n: number, d: number, seed: number): Float32Array {
   return x;
 }
 
+/** float16 bits of a float32 (round to nearest), for writing test files. */
+function halfBits(v: number): number {
+  const f = new Float32Array([v]);
+  const u = new Uint32Array(f.buffer)[0];
+  const sign = (u >>> 16) & 0x8000;
+  const exponent = ((u >>> 23) & 0xff) - 127 + 15;
+  const mantissa = u & 0x7fffff;
+  if (exponent <= 0) return sign | Math.round((mantissa | 0x800000) / 2 ** (14 - exponent));
+  if (exponent >= 31) return sign | 0x7c00;
+  return sign | ((exponent << 10) + Math.round(mantissa / 8192));
+}
+
 function expectMatchesSklearn(x: Float32Array, n: number, d: number, ours: { scores: Float64Array; ratio: number[] }, solver = 'auto') {
   const reference = sklearnPca(x, n, d, solver);
   for (let axis = 0; axis < 3; axis++) {
@@ -143,6 +155,36 @@ describe('PCA to 3D', () => {
     const streamed = await fitPcaBlocks(await embedding.rowBlocks(ids, 0, 250));
     const held = await fitPcaBlocks(await embedding.rowBlocks(ids, Infinity));
     for (let i = 0; i < streamed.scores.length; i++) expect(streamed.scores[i]).toBeCloseTo(held.scores[i], 3);
+  }, 60_000);
+
+  it('gives the same result whether 16-bit rows are held as float32, held as stored and widened each pass, or streamed', async () => {
+    // Wider than one exact block, so the iterative solver (Krylov blocks and a restart) runs on every path.
+    const n = 1200;
+    const d = 200;
+    const x = syntheticEmbeddings(n, d, 9);
+    const dir = mkdtempSync(join(tmpdir(), 'tks-rows-'));
+    const bf16 = new Uint16Array(n * d);
+    const f16 = new Uint16Array(n * d);
+    const view = new DataView(new ArrayBuffer(4));
+    for (let i = 0; i < x.length; i++) {
+      view.setFloat32(0, x[i], true);
+      bf16[i] = view.getUint32(0, true) >>> 16;
+      f16[i] = halfBits(x[i]);
+    }
+    for (const [dtype, bits] of [['BF16', bf16], ['F16', f16]] as const) {
+      const file = join(dir, `rows.${dtype}`);
+      writeFileSync(file, new Uint8Array(bits.buffer));
+      const embedding = new EmbeddingFile(file, dtype, n, d, 'test rows');
+      for (const ids of [Uint32Array.from({ length: n }, (_, i) => i), Uint32Array.from({ length: 700 }, (_, i) => i + Math.floor(i / 3))]) {
+        const asFloat32 = await fitPcaBlocks(await embedding.rowBlocks(ids, Infinity));
+        const asStored = await fitPcaBlocks(await embedding.rowBlocks(ids, ids.length * d * 2, 50));
+        const streamed = await fitPcaBlocks(await embedding.rowBlocks(ids, 0, 250));
+        for (let i = 0; i < asFloat32.scores.length; i++) {
+          expect(asStored.scores[i]).toBeCloseTo(asFloat32.scores[i], 4);
+          expect(streamed.scores[i]).toBeCloseTo(asFloat32.scores[i], 4);
+        }
+      }
+    }
   }, 60_000);
 
   it('counts the rows holding NaN or Infinity before giving up', async () => {

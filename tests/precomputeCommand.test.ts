@@ -9,7 +9,8 @@ function runPrecompute(configText: string) {
   const dir = mkdtempSync(join(tmpdir(), 'tks-cli-'));
   const config = join(dir, 'gallery.config.yaml');
   writeFileSync(config, configText);
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/precompute.ts'], {
+  // What `npm run precompute` runs: the esbuild bundle of scripts/precompute.ts (scripts/cli.mjs).
+  const result = spawnSync(process.execPath, ['scripts/cli.mjs', 'precompute'], {
     env: { ...process.env, GALLERY_CONFIG: config, TOKENSCAPE_EXHIBITS: join(dir, 'exhibits'), TOKENSCAPE_CACHE: join(dir, 'cache'), HF_HUB_OFFLINE: '1', HF_HOME: join(dir, 'hf') },
     encoding: 'utf8',
   });

@@ -71,6 +71,8 @@ export interface BrowserBenchOptions {
   /** The 32000-point exhibit (page weight, first draw) and the 128256-point one (orbit, hover). */
   small: BrowserExhibitSource;
   large: BrowserExhibitSource;
+  /** Optional: a 262144-point exhibit (Gemma-2 vocabulary size), measured like the others beside the 128k figures. */
+  huge?: BrowserExhibitSource;
   /** The notebook's Plotly HTML of the small exhibit's points (seed_pipeline.py --full --html), or null. */
   peerHtml: string | null;
   /** Page loads per side for the first-draw figure. */
@@ -130,6 +132,8 @@ export interface BrowserFigures {
   firstDraw: { ours: FirstDraw[]; peer: FirstDraw[] | null };
   /** Plotly's orbit only at the small size (see the top of this file). */
   orbit: { small: OrbitFigures; large: OrbitFigures; peerSmall: OrbitFigures | null };
+  /** The optional 262144-point exhibit. */
+  huge: { points: number; weight: PageWeight; firstDraw: FirstDraw[]; orbit: OrbitFigures } | null;
   buildSeconds: number;
   seconds: number;
 }
@@ -438,7 +442,7 @@ export async function benchBrowser(options: BrowserBenchOptions): Promise<Browse
   const started = performance.now();
   const siteDir = path.join(work, 'browser-site');
   log('browser: assembling the site\'s exhibits …');
-  const [small, large] = await assembleExhibits(path.join(siteDir, 'exhibits'), [options.small, options.large], work, log);
+  const [small, large, huge] = await assembleExhibits(path.join(siteDir, 'exhibits'), [options.small, options.large, ...(options.huge ? [options.huge] : [])], work, log);
   await mkdir(path.join(siteDir, 'content'), { recursive: true });
   log('browser: astro build …');
   const buildSeconds = await astroBuild({
@@ -497,7 +501,20 @@ export async function benchBrowser(options: BrowserBenchOptions): Promise<Browse
       log(`  ${o.frames} frames, frame ${o.frameMedian.toFixed(1)} / ${o.frameP95.toFixed(1)} ms (median / p95), JS per frame ${o.jsMedian.toFixed(2)} / ${o.jsP95.toFixed(2)} ms, ${o.uploaded} B uploaded to GPU buffers (${o.uploadedAtLoad} B at load)${kind === 'viewer' ? `, hover ${o.hover.map((h) => h.toFixed(0)).join(', ')} ms` : ''}`);
       orbits.push(o);
     }
+    let hugeFigures: BrowserFigures['huge'] = null;
+    if (huge) {
+      const url = `${server.origin}${BASE}/${huge.id}/`;
+      const n = huge.tokens.shown;
+      log(`browser: ${n} points: page weight, first draw, orbit and hover …`);
+      const weight = await pageWeight(browser, url, n);
+      const draws: FirstDraw[] = [];
+      for (let k = 0; k < runs; k++) draws.push(await firstDraw(browser, url, n, 'viewer'));
+      const o = await orbit(browser, url, n, 'viewer', 2000, 5);
+      log(`  ${(weight.pages / 1e6).toFixed(2)} MB served, first draw ${draws.map((d) => d.drawn.toFixed(0)).join(', ')} ms, frame ${o.frameMedian.toFixed(1)} ms, hover ${o.hover.map((h) => h.toFixed(0)).join(', ')} ms`);
+      hugeFigures = { points: n, weight, firstDraw: draws, orbit: o };
+    }
     return {
+      huge: hugeFigures,
       points: { small: nSmall, large: nLarge },
       weight: { ours: oursWeight, peer: peerWeight, peerFileBytes: peerHtml ? (await readFile(peerHtml)).length : null },
       firstDraw: { ours: oursDraw, peer: peerHtml ? peerDraw : null },
@@ -577,5 +594,20 @@ export function browserRows(f: BrowserFigures): BenchRow[] {
       target: `(report; ${small.hover.length ? ms(median(small.hover)) : 'n/a'} at ${n})`,
       verdict: '',
     },
+    ...(f.huge ? hugeRows(f.huge, f) : []),
+  ];
+}
+
+/** The 262144-point rows, each beside the 128k figure. */
+function hugeRows(h: NonNullable<BrowserFigures['huge']>, f: BrowserFigures): BenchRow[] {
+  const H = h.points.toLocaleString('en');
+  const N = f.points.large.toLocaleString('en');
+  const row = (figure: string, ours: string, target: string): BenchRow => ({ figure, ours, peer: '', ratio: '', target, verdict: '' });
+  return [
+    row(`page weight at first paint, ${H}-point exhibit (as served / uncompressed)`, `${(h.weight.pages / 1e6).toFixed(2)} / ${(h.weight.raw / 1e6).toFixed(2)} MB`, '(report)'),
+    row(`  time to first drawn points, ${H} points (median of ${h.firstDraw.length})`, `${median(h.firstDraw.map((d) => d.drawn)).toFixed(0)} ms`, '(report)'),
+    row(`  3D orbit frame time, ${H} points (median / p95, SwiftShader)`, `${h.orbit.frameMedian.toFixed(0)} / ${h.orbit.frameP95.toFixed(0)} ms`, `(report; ${f.orbit.large.frameMedian.toFixed(0)} ms at ${N})`),
+    row(`  JS per drawn frame, ${H} points (median)`, `${h.orbit.jsMedian.toFixed(2)} ms`, `(report; ${f.orbit.large.jsMedian.toFixed(2)} ms at ${N})`),
+    row(`  hover → tooltip, ${H} points (median of ${h.orbit.hover.length})`, h.orbit.hover.length ? `${median(h.orbit.hover).toFixed(0)} ms` : 'n/a', `(report; ${f.orbit.large.hover.length ? median(f.orbit.large.hover).toFixed(0) : 'n/a'} ms at ${N})`),
   ];
 }

@@ -25,8 +25,32 @@ import resource, runpy, sys
 sys.argv = [sys.argv[1]] + sys.argv[2:]
 runpy.run_path(sys.argv[0], run_name="__main__")
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)`;
-  const out = execFileSync(PYTHON, ['-c', wrapper, join(PEER_DIR, 'seed_pipeline.py'), ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const out = execFileSync(PYTHON, ['-c', wrapper, join(PEER_DIR, 'seed_pipeline.py'), ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: peerEnv() });
   const lines = out.trim().split('\n');
   const result = JSON.parse(lines[lines.length - 2]) as PeerResult;
   return { ...result, maxRssBytes: Number(lines[lines.length - 1]) * 1024 };
+}
+
+/**
+ * The peer runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset: some machines set them for old OpenBLAS
+ * builds, and they slow a current numpy down, which would flatter our ratios.
+ */
+function peerEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  return env;
+}
+
+/** What BLAS the peer's numpy runs (threadpoolctl), for the bench header. */
+export function peerBlasDescription(): string {
+  const unset = ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE'].filter((v) => process.env[v] !== undefined);
+  const note = unset.length ? `${unset.join(', ')} unset for the peer (set here: ${unset.map((v) => `${v}=${process.env[v]}`).join(', ')})` : 'OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE not set';
+  try {
+    const info = execFileSync(PYTHON, ['-c', 'import json, numpy, threadpoolctl; print(json.dumps([{k: i.get(k) for k in ("internal_api", "version", "architecture", "num_threads")} for i in threadpoolctl.threadpool_info()]))'], { encoding: 'utf8', env: peerEnv() });
+    const pools = JSON.parse(info) as { internal_api: string; version: string; architecture: string; num_threads: number }[];
+    return `${pools.map((p) => `${p.internal_api} ${p.version} (${p.architecture} kernel, ${p.num_threads} threads)`).join(', ')}; ${note}`;
+  } catch {
+    return `BLAS unknown (no threadpoolctl); ${note}`;
+  }
 }

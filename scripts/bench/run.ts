@@ -4,20 +4,24 @@
  * beside the targets. Figures, not assertions: these machines are noisy, ratios are what count.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { benchBrowser, browserRows } from './browser.ts';
-import { benchGguf } from './gguf.ts';
-import { ensureBenchModel } from './inputs.ts';
-import { peerAvailable, runPeer, type PeerResult } from './peer.ts';
+import { benchCount } from './count.ts';
+import { ensureBenchModel, type BenchModel } from './inputs.ts';
+import { peerAvailable, peerBlasDescription, runPeer, type PeerResult } from './peer.ts';
+import { benchStartup } from './startup.ts';
 import { printTable, type BenchRow } from './table.ts';
 import { benchTokenize, benchTokenizeFamilies } from './tokenize.ts';
+import { benchGguf } from './gguf.ts';
 
 const rows: BenchRow[] = [];
 /**
  * `npm run bench -- --only a,b` runs only the named sections (each section below checks `wanted`);
- * without it every section runs. Sections: core (PCA, precompute, page figures), tokenize, gguf.
+ * without it every section runs. Sections: core (PCA 32k, full-vocabulary precompute 32k F16 and 128k BF16 against
+ * the notebook), shapes (151936 × 3584 and 262144 × 2304 BF16), startup (one tiny exhibit, the whole command),
+ * count (token counting on both cores), tokenize (against SentencePiece, one row per tokenizer family), gguf (dequantisation), browser (page figures at 32k, 128k, 262k).
  */
 const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only' || a.startsWith('--only='));
 const only = onlyArg ? new Set(onlyArg.replace(/^--only=/, '').split(',')) : null;
@@ -47,77 +51,120 @@ function addAbsolute(figure: string, ours: string, peer: string, ok: boolean, ta
   rows.push({ figure, ours, peer, ratio: '', target, verdict: ok ? 'met' : 'MISSED' });
 }
 
-async function tokenizeSection() {
-  log('tokenize and count …');
-  for (const f of await benchTokenize(3)) {
-    const [ours, sp] = f.best;
-    addRatio(`tokenize + count ${f.corpus.split('/').pop()} (best of 3)`, ours.wall, sp?.wall ?? null, s, 1.0, '≤ 1.0 × SentencePiece line by line');
+/** A full-vocabulary precompute of a bench model in a child process (peak RSS is that process's), once per run. */
+const precomputes = new Map<string, { seconds: number; maxRssBytes: number; exhibits: string }>();
+function precomputeOnce(model: BenchModel, work: string) {
+  if (!precomputes.has(model.folder)) {
+    log(`precompute, full vocabulary ${model.rows} × ${model.dims} ${model.dtype} …`);
+    const dir = join(work, `pre-${model.rows}`);
+    precomputes.set(model.folder, { ...child<{ seconds: number; maxRssBytes: number }>(['precompute', model.folder, dir]), exhibits: join(dir, 'exhibits') });
   }
-  for (const f of await benchTokenizeFamilies(3)) {
-    // ids identical to the tokenizer's own encode, on every line (tokenize.ts prints the SentencePiece count check too).
-    addRatio(`  ${f.family}, wiki.test (ids identical: ${f.idsEqualEncode ? 'yes' : 'NO'})`, f.best.wall, f.sentencePiece?.wall ?? null, s, 1.0, '≤ 1.0 × SentencePiece line by line');
-    if (!f.idsEqualEncode) rows[rows.length - 1].verdict = 'MISSED';
+  return precomputes.get(model.folder)!;
+}
+
+/** Full-vocabulary precompute (whole command, child process) against the notebook's whole pipeline, and peak RSS. */
+function precomputeRows(model: BenchModel, work: string, peerMissing: string | null, maxRatio: number): PeerResult | null {
+  const ours = precomputeOnce(model, work);
+  let peer: PeerResult | null = null;
+  if (!peerMissing) {
+    log(`peer: notebook pipeline on the full ${model.rows} × ${model.dims} vocabulary …`);
+    peer = runPeer(['--weights', model.weights, '--full', '--html', join(work, `peer-${model.rows}.html`)]);
   }
+  const shape = `${model.rows} × ${model.dims} ${model.dtype}`;
+  addRatio(`full-vocabulary precompute, ${shape}`, ours.seconds, peer?.total_s ?? null, s, maxRatio, `≤ ${maxRatio} × notebook (whole pipeline incl. HTML)`);
+  const floor = memoryFloor(model);
+  rows.push({ figure: '  floor: one read of the tensor + 4 memory-bound passes (measured)', ours: s(floor), peer: '', ratio: `${(ours.seconds / floor).toFixed(1)}× floor`, target: '(how close to the floor)', verdict: '' });
+  // The memory target is the issue's for BF16 vocabularies of 128k and more; a 32k F16 one is held as float32.
+  const judged = model.dtype === 'BF16';
+  addRatio('  peak RSS of that precompute', ours.maxRssBytes, peer?.maxRssBytes ?? null, mb, null, judged ? `≤ 1.5 × tensor (${mb(1.5 * model.tensorBytes)})` : '(report)');
+  if (judged) rows[rows.length - 1].verdict = ours.maxRssBytes <= 1.5 * model.tensorBytes ? 'met' : 'MISSED';
+  return peer;
+}
+
+/** The physical floor of a full-vocabulary PCA here: read the tensor once, then stream its bytes 4 times. */
+function memoryFloor(model: BenchModel): number {
+  return child<{ seconds: number }>(['floor', model.weights, '4']).seconds;
 }
 
 async function main() {
   console.log(`Tokenscape benchmark, ${new Date().toISOString()}: ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
-  if (!wanted('core')) {
-    if (wanted('tokenize')) await tokenizeSection();
-    console.log('');
-    printTable(rows);
-    return;
-  }
   const peerMissing = peerAvailable();
   if (peerMissing) console.log(`peer figures skipped: ${peerMissing}`);
+  else console.log(`peer: ${peerBlasDescription()}`);
   const work = mkdtempSync(join(tmpdir(), 'tokenscape-bench-'));
   try {
-    const llama2 = await ensureBenchModel('llama2-32000x4096-f16', 32000, 4096, 'F16', log);
-    const llama3 = await ensureBenchModel('llama3-128256x4096-bf16', 128256, 4096, 'BF16', log);
-
-    log('PCA 32000 × 4096 …');
-    const pca = child<{ seconds: number; iterations: number }>(['pca', llama2.weights]);
+    const needLlama = wanted('core') || wanted('browser');
+    const llama2 = needLlama ? await ensureBenchModel('llama2-32000x4096-f16', 32000, 4096, 'F16', log) : null;
+    const llama3 = needLlama ? await ensureBenchModel('llama3-128256x4096-bf16', 128256, 4096, 'BF16', log) : null;
     let peer32: PeerResult | null = null;
-    if (!peerMissing) {
-      log('peer: notebook pipeline on the full 32000 × 4096 vocabulary …');
-      peer32 = runPeer(['--weights', llama2.weights, '--full', '--html', join(work, 'peer-32k.html')]);
-    }
-    addRatio('PCA 3D of 32000 × 4096 (decode + fit)', pca.seconds, peer32?.timings_s.pca ?? null, s, 0.5, '≤ 0.5 × sklearn');
 
-    log('precompute, full vocabulary 32000 × 4096 F16 …');
-    const pre32 = child<{ seconds: number; maxRssBytes: number }>(['precompute', llama2.folder, join(work, 'pre32')]);
-    addRatio('full-vocabulary precompute, 32000 × 4096 F16', pre32.seconds, peer32?.total_s ?? null, s, null, '(notebook: whole pipeline incl. HTML)');
-
-    log('precompute, full vocabulary 128256 × 4096 BF16 …');
-    const pre128 = child<{ seconds: number; maxRssBytes: number }>(['precompute', llama3.folder, join(work, 'pre128')]);
-    let peer128: PeerResult | null = null;
-    if (!peerMissing) {
-      log('peer: notebook pipeline on the full 128256 × 4096 vocabulary …');
-      peer128 = runPeer(['--weights', llama3.weights, '--full', '--html', join(work, 'peer-128k.html')]);
+    if (wanted('core') && llama2 && llama3) {
+      log('PCA 32000 × 4096 …');
+      const pca = child<{ seconds: number; iterations: number }>(['pca', llama2.weights]);
+      peer32 = precomputeRows(llama2, work, peerMissing, 0.4);
+      addRatio('PCA 3D of 32000 × 4096 (decode + fit)', pca.seconds, peer32?.timings_s.pca ?? null, s, 0.5, '≤ 0.5 × sklearn');
+      precomputeRows(llama3, work, peerMissing, 0.5);
     }
-    addRatio('full-vocabulary precompute, 128256 × 4096 BF16', pre128.seconds, peer128?.total_s ?? null, s, null, '< 60 s');
-    rows[rows.length - 1].verdict = pre128.seconds < 60 ? 'met' : 'MISSED';
-    addRatio('  peak RSS of that precompute', pre128.maxRssBytes, peer128?.maxRssBytes ?? null, mb, null, `< 1.5 × tensor (${mb(1.5 * llama3.tensorBytes)})`);
-    rows[rows.length - 1].verdict = pre128.maxRssBytes < 1.5 * llama3.tensorBytes ? 'met' : 'MISSED';
-    if (wanted('tokenize')) await tokenizeSection();
+
+    if (wanted('shapes')) {
+      // Qwen2.5-7B and Gemma-2-2B vocabulary shapes (synthetic, BF16 as those checkpoints are stored).
+      for (const [name, n, d] of [['qwen25-151936x3584-bf16', 151936, 3584], ['gemma2-262144x2304-bf16', 262144, 2304]] as const) {
+        const model = await ensureBenchModel(name, n, d, 'BF16', log);
+        precomputeRows(model, work, peerMissing, 0.5);
+      }
+    }
+
+    if (wanted('startup')) {
+      log('start-up: one-exhibit precompute of tiny-random-llama on a few lines …');
+      for (const r of benchStartup(work)) rows.push(r);
+    }
+
+    if (wanted('count')) {
+      log('token counting on both cores …');
+      const [large, small] = await benchCount(2, log);
+      addRatio(`count tokens, ${large.corpus}, ${(large.bytes / 1e6).toFixed(0)} MB: both cores vs one`, large.parallel, large.single, s, 1 / 1.7, '≥ 1.7× one thread (ratio ≤ 0.59)');
+      if (!large.same) rows[rows.length - 1].verdict = 'MISSED (counts differ)';
+      addRatio(`count tokens, ${small.corpus}: countTokensParallel vs one thread`, small.parallel, small.single, s, 1.05, 'no slower (one thread below 4 MB)');
+      if (!small.same) rows[rows.length - 1].verdict = 'MISSED (counts differ)';
+    }
+
+    if (wanted('tokenize')) {
+      log('tokenize and count …');
+      for (const f of await benchTokenize(3)) {
+        const [ours, sp] = f.best;
+        addRatio(`tokenize + count ${f.corpus.split('/').pop()} (best of 3)`, ours.wall, sp?.wall ?? null, s, 1.0, '≤ 1.0 × SentencePiece line by line');
+      }
+      for (const f of await benchTokenizeFamilies(3)) {
+        // ids identical to the tokenizer's own encode, on every line (tokenize.ts prints the SentencePiece count check too).
+        addRatio(`  ${f.family}, wiki.test (ids identical: ${f.idsEqualEncode ? 'yes' : 'NO'})`, f.best.wall, f.sentencePiece?.wall ?? null, s, 1.0, '≤ 1.0 × SentencePiece line by line');
+        if (!f.idsEqualEncode) rows[rows.length - 1].verdict = 'MISSED';
+      }
+    }
     if (peer32) addAbsolute('notebook Plotly HTML, 32000 points', mb(peer32.html_bytes), '', true, '(reference for page weight)');
     if (wanted('gguf')) rows.push(...(await benchGguf(log)));
 
-    // Browser figures (scripts/bench/browser.ts): the exhibits the precompute stage wrote, one astro build,
-    // headless Chromium against the Plotly HTML the peer wrote above.
-    log('browser: page weight, first draw, orbit and hover in headless Chromium …');
-    const browser = await benchBrowser({
-      work,
-      small: { id: 'vocab-32k', title: 'Bench: 32000 × 4096 F16, full vocabulary', modelFolder: llama2.folder, precomputed: join(work, 'pre32', 'exhibits') },
-      large: { id: 'vocab-128k', title: 'Bench: 128256 × 4096 BF16, full vocabulary', modelFolder: llama3.folder, precomputed: join(work, 'pre128', 'exhibits') },
-      peerHtml: peer32 ? join(work, 'peer-32k.html') : null,
-      log,
-    }).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
-    if (typeof browser === 'string') console.log(`browser figures skipped: ${browser}`);
-    else if (browser instanceof Error) console.log(`browser figures failed: ${browser.message}`);
-    else {
-      log(`browser: done in ${browser.seconds.toFixed(0)} s (astro build ${browser.buildSeconds.toFixed(0)} s)`);
-      rows.push(...browserRows(browser));
+    if (wanted('browser') && llama2 && llama3) {
+      // Browser figures (scripts/bench/browser.ts): the exhibits the precompute stage wrote (or precomputed
+      // there), one astro build, headless Chromium against the Plotly HTML the peer wrote above.
+      const peerHtml = join(work, 'peer-32000.html');
+      if (!peerMissing && !existsSync(peerHtml)) runPeer(['--weights', llama2.weights, '--full', '--html', peerHtml]);
+      const gemma = await ensureBenchModel('gemma2-262144x2304-bf16', 262144, 2304, 'BF16', log);
+      log('browser: page weight, first draw, orbit and hover in headless Chromium …');
+      const at = (m: BenchModel) => precomputes.get(m.folder)?.exhibits;
+      const browser = await benchBrowser({
+        work,
+        small: { id: 'vocab-32k', title: 'Bench: 32000 × 4096 F16, full vocabulary', modelFolder: llama2.folder, precomputed: at(llama2) },
+        large: { id: 'vocab-128k', title: 'Bench: 128256 × 4096 BF16, full vocabulary', modelFolder: llama3.folder, precomputed: at(llama3) },
+        huge: { id: 'vocab-262k', title: 'Bench: 262144 × 2304 BF16, full vocabulary', modelFolder: gemma.folder, precomputed: at(gemma) },
+        peerHtml: existsSync(peerHtml) ? peerHtml : null,
+        log,
+      }).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+      if (typeof browser === 'string') console.log(`browser figures skipped: ${browser}`);
+      else if (browser instanceof Error) console.log(`browser figures failed: ${browser.message}`);
+      else {
+        log(`browser: done in ${browser.seconds.toFixed(0)} s (astro build ${browser.buildSeconds.toFixed(0)} s)`);
+        rows.push(...browserRows(browser));
+      }
     }
   } finally {
     rmSync(work, { recursive: true, force: true });

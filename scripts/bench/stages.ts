@@ -1,5 +1,6 @@
 /** One timed stage each; run in child processes where memory is measured, so stages do not share a heap. */
 import { closeSync, openSync, readSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { EmbeddingFile } from '../../src/embeddings/embeddingFile.ts';
 import { parseSafetensorsHeader, readHeaderLength } from '../../src/embeddings/safetensorsHeader.ts';
 import { fitPca } from '../../src/projection/pca.ts';
@@ -32,9 +33,21 @@ export async function benchPrecompute(folder: string, workdir: string): Promise<
   return { seconds: (performance.now() - started) / 1000 };
 }
 
+/**
+ * The floor of a full-vocabulary PCA on this machine: the tensor's bytes read from the file once, then streamed
+ * through memory `passes` times by a native copy into a cache-sized buffer (memory bandwidth, no arithmetic).
+ */
+export async function benchFloor(weights: string, passes: number): Promise<{ seconds: number }> {
+  const started = performance.now();
+  const bytes = await readFile(weights);
+  const scratch = Buffer.allocUnsafe(1 << 20);
+  for (let p = 0; p < passes; p++) for (let at = 0; at < bytes.length; at += scratch.length) bytes.copy(scratch, 0, at, Math.min(bytes.length, at + scratch.length));
+  return { seconds: (performance.now() - started) / 1000 };
+}
+
 // Child-process entry: `tsx scripts/bench/stages.ts <stage> <args...>` prints one JSON line with maxRSS.
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [stage, ...args] = process.argv.slice(2);
-  const result = stage === 'pca' ? await benchPca(args[0]) : await benchPrecompute(args[0], args[1]);
+  const result = stage === 'pca' ? await benchPca(args[0]) : stage === 'floor' ? await benchFloor(args[0], Number(args[1])) : await benchPrecompute(args[0], args[1]);
   process.stdout.write(`${JSON.stringify({ ...result, maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`);
 }

@@ -8,8 +8,9 @@ import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, open, readdir, readlink, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { datasetInfo, fileDownloadInfo, HubApiError, modelInfo } from '@huggingface/hub';
+import type { HubApiError as HubApiErrorType } from '@huggingface/hub';
 import { TokenscapeError } from '../errors.ts';
+import { TEMP_MARK } from '../pipeline/workspace.ts';
 import { readFileRange } from '../readFileRange.ts';
 import { startProgress } from './downloadProgress.ts';
 import { networkSettings, type HubEnvironment, type NetworkSettings } from './hubEnvironment.ts';
@@ -24,8 +25,20 @@ import {
   writeCachedRef,
   type RepoType,
 } from './hubCacheLayout.ts';
+import { discardResumable, journalPathOf, openResumable, ResumedPrefixInvalid } from './resumableRange.ts';
 import { createRetryingFetch, describeNetworkError, NetworkError } from './retryingFetch.ts';
 import { HttpStatusError, memorySink, RangeNotSupportedError, transfer, TransferError, type TransferSink } from './transfer.ts';
+
+/**
+ * @huggingface/hub is loaded on the first Hub request, not at start-up: a gallery of local model folders never
+ * needs it. Its error class is remembered for `describeHubError` (no HubApiError exists before it loads).
+ */
+let HubApiError: typeof HubApiErrorType | null = null;
+async function hubLibrary() {
+  const library = await import('@huggingface/hub');
+  HubApiError = library.HubApiError;
+  return library;
+}
 
 export interface RemoteFileInfo {
   size: number;
@@ -96,6 +109,7 @@ export class HubRepo {
     };
     let info: { sha?: string; siblings?: { rfilename: string }[] };
     try {
+      const { datasetInfo, modelInfo } = await hubLibrary();
       info = (type === 'model' ? await modelInfo(params as never) : await datasetInfo(params as never)) as typeof info;
     } catch (error) {
       throw describeHubError(error, env, type, id, revision, errorCode);
@@ -132,6 +146,7 @@ export class HubRepo {
       this.requireOnline(path);
       let remote;
       try {
+        const { fileDownloadInfo } = await hubLibrary();
         remote = await fileDownloadInfo({ ...this.hubParams(), path });
       } catch (error) {
         throw describeHubError(error, this.env, this.type, this.id, this.revision, this.lastErrorCode());
@@ -200,6 +215,12 @@ export class HubRepo {
       await pipeline(createReadStream(cached, { start, end: end - 1 }), createWriteStream(dest));
       return;
     }
+    const marked = dest.indexOf(TEMP_MARK);
+    if (marked >= 0) {
+      // A temp destination (produceAtomically) has a stable name to resume from across runs.
+      await this.streamRangeResumable(path, start, end, dest, `${dest.slice(0, marked)}.incomplete`, label);
+      return;
+    }
     const progress = startProgress(label, end - start);
     const handle = await open(dest, 'w');
     let position = 0;
@@ -235,6 +256,39 @@ export class HubRepo {
     progress.done();
   }
 
+  /**
+   * streamRange through a stable `.incomplete` file and its journal (resumableRange.ts): a run that was killed
+   * leaves them, and the next run continues from the verified bytes if the file's ETag is still the same.
+   */
+  private async streamRangeResumable(path: string, start: number, end: number, dest: string, partial: string, label: string): Promise<void> {
+    const info = await this.fileInfo(path);
+    const id = { source: `${this.type} ${this.id}@${this.commit}/${path}`, start, end, etag: info.etag };
+    for (let attempt = 0; ; attempt++) {
+      const range = await openResumable(partial, id);
+      const progress = startProgress(range.resumedBytes > 0 ? `${label} (resuming after ${range.resumedBytes} bytes)` : label, end - start - range.resumedBytes);
+      try {
+        if (start + range.resumedBytes < end) await this.transfer(path, start + range.resumedBytes, end, range.sink, (n) => progress.update(n));
+      } catch (error) {
+        await range.close();
+        if (error instanceof ResumedPrefixInvalid && attempt === 0) {
+          await discardResumable(partial);
+          continue;
+        }
+        throw error; // what arrived stays, journalled, for the next run
+      }
+      await range.close();
+      const size = (await stat(partial)).size;
+      if (size !== end - start) {
+        await discardResumable(partial);
+        throw new TokenscapeError(`Download of bytes ${start}-${end - 1} of ${label} has ${size} bytes, expected ${end - start}.`, { hint: 'Run the build again.' });
+      }
+      await rename(partial, dest);
+      await rm(journalPathOf(partial), { force: true });
+      progress.done();
+      return;
+    }
+  }
+
   /** Runs one resumable range transfer, turning its failures into errors a user can act on. */
   private async transfer(path: string, start: number, end: number, sink: TransferSink, onBytes?: (n: number) => void): Promise<void> {
     this.requireOnline(path);
@@ -248,9 +302,11 @@ export class HubRepo {
         sink,
       );
     } catch (error) {
+      if (error instanceof ResumedPrefixInvalid) throw error;
       const what = `bytes ${start}-${end - 1} of ${this.label}/${path}`;
       if (error instanceof HttpStatusError) {
-        const apiError = new HubApiError(error.url, error.status, undefined, `HTTP ${error.status}`);
+        const { HubApiError: ApiError } = await hubLibrary();
+        const apiError = new ApiError(error.url, error.status, undefined, `HTTP ${error.status}`);
         throw describeHubError(apiError, this.env, this.type, this.id, this.revision, error.errorCode);
       }
       if (error instanceof RangeNotSupportedError) {
@@ -260,7 +316,7 @@ export class HubRepo {
       }
       if (error instanceof TransferError) {
         throw new TokenscapeError(`Could not download ${what} from ${this.env.endpoint}: ${error.message}.`, {
-          hint: 'The connection kept failing. Nothing partial was kept; run the build again (set HF_HUB_OFFLINE=1 to build from the cache alone).',
+          hint: 'The connection kept failing; run the build again (an embedding download resumes from the verified bytes already received; set HF_HUB_OFFLINE=1 to build from the cache alone).',
         });
       }
       throw describeHubError(error, this.env, this.type, this.id, this.revision, null);
@@ -340,7 +396,7 @@ export function describeHubError(
   if (error instanceof TokenscapeError) return error;
   const what = type === 'dataset' ? `dataset ${id}` : `model ${id}`;
   const page = `${env.endpoint}/${type === 'dataset' ? 'datasets/' : ''}${id}`;
-  if (error instanceof HubApiError) {
+  if (HubApiError && error instanceof HubApiError) {
     const status = error.statusCode;
     if (status === 401 || status === 403 || errorCode === 'GatedRepo') {
       return new TokenscapeError(`Access to ${what} is restricted (HTTP ${status}${errorCode ? `, ${errorCode}` : ''}).`, {

@@ -11,8 +11,8 @@ import type { ExhibitConfig, GalleryConfig } from '../config/types.ts';
 import { TokenscapeError } from '../errors.ts';
 import type { HubEnvironment } from '../hub/hubEnvironment.ts';
 import { fitPca, projectRows, type PcaModel } from '../projection/pca.ts';
-import { corpusLines, loadCorpusText } from '../sources/corpusText.ts';
-import { countTokens } from '../tokens/countTokens.ts';
+import { loadCorpusText } from '../sources/corpusText.ts';
+import { countTokensParallel } from '../tokens/parallelCount.ts';
 import { describeTokens } from '../tokens/describeTokens.ts';
 import { pointsCsv, readExistingExhibit, writeExhibitFolder } from './exhibitFiles.ts';
 import { openModel, type ModelContext, type OpenedModel } from './modelContext.ts';
@@ -68,7 +68,7 @@ async function corpusCounts(exhibit: ExhibitConfig, model: ModelContext, options
   const stored = await cachedJson(join(options.workspace.cacheDir, 'counts', `${key}.json`), async () => {
     const started = performance.now();
     const stage = progress().stage('tokenizing', { total: corpus.documents.reduce((n, d) => n + d.length + 1, 0), unit: 'chars' });
-    const result = countTokens(model.tokenizer, countingLines(corpusLines(corpus), stage), exhibit.includeSpecial, model.tokenizer.vocabSize);
+    const result = await countTokensParallel(model.tokenizer, corpus.documents, exhibit.includeSpecial, model.tokenizer.vocabSize, { progress: stage });
     stage.done();
     const ids: number[] = [];
     const counts: number[] = [];
@@ -101,10 +101,11 @@ function deserialisePca(stored: ReturnType<typeof serialisePca>): PcaModel {
 }
 
 /**
- * Rows up to this size (as float32) are decoded once and kept in memory for PCA; larger selections
- * (e.g. a 128k × 4096 vocabulary) are streamed from the cached slice on every pass.
+ * Memory PCA may hold rows in (EmbeddingFile.rowBlocks): float32 when that takes at most half of it, else the
+ * stored 16-bit values (a 262k × 2304 or 128k × 4096 BF16 vocabulary: 1.1–1.2 GB), else rows are streamed from
+ * the cached slice on every pass.
  */
-const PCA_MEMORY_BYTES = Number(process.env.TOKENSCAPE_PCA_MEMORY_MB ?? 1024) * 1024 * 1024;
+const PCA_MEMORY_BYTES = Number(process.env.TOKENSCAPE_PCA_MEMORY_MB ?? 1536) * 1024 * 1024;
 
 /** Coordinates of the exhibit's rows, fitted on those rows or on the whole vocabulary. */
 async function project(exhibit: ExhibitConfig, model: ModelContext, ids: Uint32Array, options: PrecomputeOptions) {

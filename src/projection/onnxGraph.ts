@@ -39,8 +39,9 @@ class ProtoWriter {
 }
 
 /** ONNX TensorProto.DataType codes of the element types used here. */
-export const ElementType = { float: 1, float16: 10 } as const;
+export const ElementType = { float: 1, uint16: 4, uint32: 12, float16: 10 } as const;
 const ATTRIBUTE_INT = 2;
+const ATTRIBUTE_STRING = 3;
 const ATTRIBUTE_INTS = 7;
 
 export interface GraphNode {
@@ -49,6 +50,8 @@ export interface GraphNode {
   outputs: string[];
   /** Integer attributes; an array is written as a list (e.g. axes, perm). */
   intAttributes?: Record<string, number | number[]>;
+  /** String attributes (e.g. BitShift's direction). */
+  stringAttributes?: Record<string, string>;
 }
 
 /** A tensor value; dims are numbers or symbolic names. */
@@ -81,6 +84,9 @@ export function encodeOnnxModel(nodes: GraphNode[], inputs: GraphValue[], output
         attribute.varint(3, value).varint(20, ATTRIBUTE_INT);
       }
       n.message(5, attribute);
+    }
+    for (const [name, value] of Object.entries(node.stringAttributes ?? {})) {
+      n.message(5, new ProtoWriter().string(1, name).string(4, value).varint(20, ATTRIBUTE_STRING));
     }
     graph.message(1, n);
   });

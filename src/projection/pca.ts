@@ -1,12 +1,15 @@
 /**
- * PCA to 3D that scales to full vocabularies (200k × 4096): block subspace iteration with Rayleigh–Ritz,
- * where the two big products per iteration (Xc·Q and Xcᵀ·Y) run natively in onnxruntime (pcaKernels.ts). Matches
- * scikit-learn's PCA(n_components=3) up to the sign of each axis; signs follow sklearn's convention
- * (the largest |score| of each component is positive), so they are deterministic.
+ * PCA to 3D that scales to full vocabularies (262k × 2304, 128k × 4096): block Krylov iteration with
+ * Rayleigh–Ritz on everything seen so far. Each pass over the rows runs one block product natively in
+ * onnxruntime (pcaKernels.ts: Yc = Xc·Q and Xcᵀ·Yc, the centring folded in), and the Ritz vectors are taken from
+ * the span of all blocks of all passes, not just the last one; that costs a little d-sized linear algebra in
+ * JS and saves whole passes over a 1 GB matrix, which dominate the time. The first pass also gathers the mean
+ * and the total variance. Matches scikit-learn's PCA(n_components=3) up to the sign of each axis; signs follow
+ * sklearn's convention (the largest |score| of each component is positive), so they are deterministic.
  */
 import { countNonFiniteRows, type RowBlocks } from '../embeddings/embeddingFile.ts';
 import { TokenscapeError } from '../errors.ts';
-import { blockPowerStep, blockStats, ort } from './pcaKernels.ts';
+import { blockFirstPass, blockPowerStep, ort } from './pcaKernels.ts';
 import { mulberry32 } from './seededRandom.ts';
 import { symmetricEigen } from './symmetricEigen.ts';
 
@@ -21,6 +24,7 @@ export interface PcaModel {
   explainedVariance: [number, number, number];
   explainedVarianceRatio: [number, number, number];
   fitRows: number;
+  /** Passes over the rows, the first (mean and variance) included. */
   iterations: number;
 }
 
@@ -30,63 +34,118 @@ export interface PcaFit {
   scores: Float64Array;
 }
 
-/** Below this width the whole space is one block and a single Rayleigh–Ritz step is exact. */
-const EXACT_MAX_DIMS = 64;
-const BLOCK = 16;
+/** Up to this width the whole space is one block and a single Rayleigh–Ritz step is exact. */
+const EXACT_MAX_DIMS = 128;
+const BLOCK = 32;
 const MAX_ITERATIONS = 80;
+/** The Krylov space is restarted from its best BLOCK Ritz vectors once it holds this many blocks (or would outgrow d). */
+const MAX_KRYLOV_BLOCKS = 8;
 /**
  * Stop when each top axis is within ~0.01 rad of the true one (a correlation above 0.99995 with an exact
  * solver's coordinates): far below what a 3D map can show.
  */
 const ANGLE_TOLERANCE = 1e-2;
 
-
-/** Orthonormalises the columns of a row-major [rows, k] matrix in place (modified Gram–Schmidt, twice). */
-function orthonormalise(m: Float64Array, rows: number, k: number): void {
-  for (let pass = 0; pass < 2; pass++) {
-    for (let j = 0; j < k; j++) {
-      for (let i = 0; i < j; i++) {
-        let dot = 0;
-        for (let r = 0; r < rows; r++) dot += m[r * k + i] * m[r * k + j];
-        for (let r = 0; r < rows; r++) m[r * k + j] -= dot * m[r * k + i];
+/**
+ * Orthonormalises the columns of a row-major [rows, k] matrix in place against the columns of `fixed`
+ * (orthonormal [rows, k] blocks) and each other: classical Gram–Schmidt, twice, which is as accurate as
+ * modified Gram–Schmidt here. A column that vanishes (its direction is already spanned) is replaced by a
+ * seeded random one.
+ */
+function orthonormalise(m: Float64Array, rows: number, k: number, fixed: Float64Array[] = []): void {
+  const random = mulberry32(0x5eed + fixed.length);
+  const against = (j: number, other: Float64Array, i: number) => {
+    let dot = 0;
+    for (let r = 0; r < rows; r++) dot += other[r * k + i] * m[r * k + j];
+    for (let r = 0; r < rows; r++) m[r * k + j] -= dot * other[r * k + i];
+  };
+  for (let j = 0; j < k; j++) {
+    for (let attempt = 0; ; attempt++) {
+      let before = 0;
+      for (let r = 0; r < rows; r++) before += m[r * k + j] ** 2;
+      for (let pass = 0; pass < 2; pass++) {
+        for (const block of fixed) for (let i = 0; i < k; i++) against(j, block, i);
+        for (let i = 0; i < j; i++) against(j, m, i);
       }
       let norm = 0;
       for (let r = 0; r < rows; r++) norm += m[r * k + j] ** 2;
-      norm = Math.sqrt(norm);
-      // A column that vanished (rank-deficient data) is replaced by a fresh unit vector.
-      if (norm < 1e-300) {
-        for (let r = 0; r < rows; r++) m[r * k + j] = r === j % rows ? 1 : 0;
-        j--;
-        continue;
+      if (norm > 1e-20 * before && norm > 1e-300) {
+        const scale = 1 / Math.sqrt(norm);
+        for (let r = 0; r < rows; r++) m[r * k + j] *= scale;
+        break;
       }
-      for (let r = 0; r < rows; r++) m[r * k + j] /= norm;
+      if (attempt > 8) throw new Error('PCA: cannot extend the basis');
+      for (let r = 0; r < rows; r++) m[r * k + j] = random() - 0.5;
     }
   }
 }
 
-/**
- * Whether the top Ritz vectors v = Q·w are accurate, judged from this pass alone (no extra pass to compare
- * with): the residual r = A·v − λ·v bounds the angle to the true eigenvector by ‖r‖ / gap (Davis–Kahan),
- * with the gap to the neighbouring Ritz values.
- */
-function ritzVectorsConverged(q: Float64Array, aq: Float64Array, eig: { values: Float64Array; vectors: Float64Array }, d: number, k: number): boolean {
-  for (let j = 0; j < PCA_COMPONENTS; j++) {
-    const lambda = eig.values[j];
-    const gap = Math.min(j > 0 ? eig.values[j - 1] - lambda : Infinity, j + 1 < k ? lambda - eig.values[j + 1] : Infinity);
-    if (!(gap > 0)) return false;
-    let residual = 0;
-    for (let c = 0; c < d; c++) {
-      let av = 0;
-      let v = 0;
-      for (let i = 0; i < k; i++) {
-        av += aq[c * k + i] * eig.vectors[i * k + j];
-        v += q[c * k + i] * eig.vectors[i * k + j];
+/** The Krylov space so far: orthonormal blocks Q_i (d × k), their products A·Q_i and the row coordinates Xc·Q_i (n × k). */
+interface Krylov {
+  basis: Float64Array[];
+  products: Float64Array[];
+  projections: Float32Array[];
+}
+
+/** Σ_i blocks[i] · w[i·k .. (i+1)·k, column] for `columns` columns of w (row-major [blocks·k, width]). */
+function combine<T extends Float64Array | Float32Array>(blocks: T[], rows: number, k: number, w: Float64Array, width: number, columns: number): Float64Array {
+  const out = new Float64Array(rows * columns);
+  blocks.forEach((block, b) => {
+    for (let r = 0; r < rows; r++) {
+      const o = r * k;
+      // A space narrower than `columns` (hidden size below 3) leaves the missing columns zero.
+      for (let j = 0; j < Math.min(columns, width); j++) {
+        let s = 0;
+        for (let i = 0; i < k; i++) s += block[o + i] * w[(b * k + i) * width + j];
+        out[r * columns + j] += s;
       }
-      residual += (av - lambda * v) ** 2;
     }
-    if (Math.sqrt(residual) / gap > ANGLE_TOLERANCE) return false;
+  });
+  return out;
+}
+
+/**
+ * Rayleigh–Ritz on the whole Krylov space: B = Kᵀ·A·K from the products already computed (no pass over the
+ * rows), and the Davis–Kahan bound ‖A·v − λ·v‖ / gap on the angle of each top Ritz vector v = K·w to the true
+ * axis, with the gap to the neighbouring Ritz values.
+ */
+function rayleighRitz(space: Krylov, d: number, k: number) {
+  const t = space.basis.length;
+  const size = t * k;
+  const b = new Float64Array(size * size);
+  for (let x = 0; x < t; x++) {
+    for (let y = x; y < t; y++) {
+      const q = space.basis[x];
+      const aq = space.products[y];
+      for (let i = 0; i < k; i++) {
+        for (let j = 0; j < k; j++) {
+          let s = 0;
+          for (let c = 0; c < d; c++) s += q[c * k + i] * aq[c * k + j];
+          b[(x * k + i) * size + (y * k + j)] = s;
+        }
+      }
+    }
   }
-  return true;
+  // Symmetric in exact arithmetic; the average of both triangles is the better estimate of each entry.
+  for (let i = 0; i < size; i++) {
+    for (let j = i + 1; j < size; j++) {
+      const v = i < j && Math.floor(i / k) === Math.floor(j / k) ? (b[i * size + j] + b[j * size + i]) / 2 : b[i * size + j];
+      b[i * size + j] = v;
+      b[j * size + i] = v;
+    }
+  }
+  const eig = symmetricEigen(b, size);
+  const axes = combine(space.basis, d, k, eig.vectors, size, PCA_COMPONENTS);
+  const productsOfAxes = combine(space.products, d, k, eig.vectors, size, PCA_COMPONENTS);
+  let bound = 0;
+  for (let j = 0; j < Math.min(PCA_COMPONENTS, size); j++) {
+    const lambda = eig.values[j];
+    const gap = Math.min(j > 0 ? eig.values[j - 1] - lambda : Infinity, j + 1 < size ? lambda - eig.values[j + 1] : Infinity);
+    let residual = 0;
+    for (let c = 0; c < d; c++) residual += (productsOfAxes[c * PCA_COMPONENTS + j] - lambda * axes[c * PCA_COMPONENTS + j]) ** 2;
+    bound = Math.max(bound, gap > 0 ? Math.sqrt(residual) / gap : Infinity);
+  }
+  return { eig, size, axes, bound };
 }
 
 /** Fits PCA on the rows of `source`, reading each block once per pass and never modifying it. */
@@ -98,25 +157,9 @@ export async function fitPca(source: RowBlocks, seed = 0x70c3): Promise<PcaFit> 
       hint: 'Use a larger corpus, or corpus: vocabulary.',
     });
   }
-  // One pass for the mean and the total variance (block sums in float32, totals in float64).
-  const sum = new Float64Array(d);
-  let sumSquares = 0;
-  await source.forEachBlock(async (block, _first, count) => {
-    const stats = await blockStats(block, count, d);
-    for (let c = 0; c < d; c++) {
-      sum[c] += stats.sum[c];
-      sumSquares += stats.sumSquares[c];
-    }
-  });
-  // NaN or Infinity anywhere makes the sums non-finite; only then are the damaged rows counted, for the message.
-  if (!Number.isFinite(sumSquares) || !sum.every(Number.isFinite)) throw source.nonFiniteError(await countNonFiniteRowsOf(source));
-  const mean = sum.map((s) => s / n);
-  let meanSquares = 0;
-  for (let c = 0; c < d; c++) meanSquares += mean[c] * mean[c];
-  const totalVariance = Math.max(0, sumSquares - n * meanSquares) / (n - 1);
-
-  const k = Math.min(d <= EXACT_MAX_DIMS ? d : BLOCK, Math.max(n, PCA_COMPONENTS), d);
-  const q = new Float64Array(d * k);
+  // The iterative case keeps 2k ≤ d, so a new block always fits beside a restarted one.
+  const k = d <= EXACT_MAX_DIMS ? d : Math.min(BLOCK, Math.max(n, PCA_COMPONENTS));
+  let q = new Float64Array(d * k);
   if (k === d) {
     for (let i = 0; i < d; i++) q[i * k + i] = 1;
   } else {
@@ -131,70 +174,93 @@ export async function fitPca(source: RowBlocks, seed = 0x70c3): Promise<PcaFit> 
     orthonormalise(q, d, k);
   }
 
-  // A hidden size below 3 has only d axes: the others stay zero, with explained variance 0.
-  const axesKept = Math.min(PCA_COMPONENTS, k);
-  const axesOf = (basis: Float64Array, vectors: Float64Array) => {
-    const axes = new Float64Array(PCA_COMPONENTS * d);
-    for (let j = 0; j < axesKept; j++) {
-      for (let c = 0; c < d; c++) {
-        let s = 0;
-        for (let i = 0; i < k; i++) s += basis[c * k + i] * vectors[i * k + j];
-        axes[j * d + c] = s;
-      }
-    }
-    return axes;
-  };
-  let iterations = 0;
-  const y = new Float32Array(n * k);
-  const zt = new Float64Array(k * d);
-  let eig: { values: Float64Array; vectors: Float64Array };
-  for (;;) {
-    iterations++;
-    // Centring folded in: (X − 1μᵀ)Q = XQ − 1(μᵀQ).
+  // The first read of the rows does everything that needs no mean: column sums, the total sum of squares and
+  // an uncentred power step from the random start (block sums in float32, totals in float64). Folding the
+  // statistics in saves a whole pass over the matrix.
+  const sum = new Float64Array(d);
+  let sumSquares = 0;
+  const firstZt = new Float64Array(k * d);
+  {
+    const qTensor = new ort.Tensor('float32', Float32Array.from(q), [d, k]);
+    await source.forEachBlock(async (block, _first, count) => {
+      const step = await blockFirstPass(block, count, d, qTensor);
+      for (let c = 0; c < d; c++) sum[c] += step.sum[c];
+      for (let r = 0; r < count; r++) sumSquares += step.rowSquares[r];
+      for (let i = 0; i < step.zt.length; i++) firstZt[i] += step.zt[i];
+    });
+  }
+  // NaN or Infinity anywhere makes the sums non-finite; only then are the damaged rows counted, for the message.
+  if (!Number.isFinite(sumSquares) || !sum.every(Number.isFinite)) throw source.nonFiniteError(await countNonFiniteRowsOf(source));
+  const mean = sum.map((s) => s / n);
+  let meanSquares = 0;
+  for (let c = 0; c < d; c++) meanSquares += mean[c] * mean[c];
+  const totalVariance = Math.max(0, sumSquares - n * meanSquares) / (n - 1);
+  const meanOnBasis = (basis: Float64Array) => {
     const m = new Float32Array(k);
     for (let j = 0; j < k; j++) {
       let s = 0;
-      for (let c = 0; c < d; c++) s += mean[c] * q[c * k + j];
+      for (let c = 0; c < d; c++) s += mean[c] * basis[c * k + j];
       m[j] = s;
     }
-    const qTensor = new ort.Tensor('float32', Float32Array.from(q), [d, k]);
-    const mTensor = new ort.Tensor('float32', m, [1, k]);
-    zt.fill(0);
-    await source.forEachBlock(async (block, first, count) => {
-      const step = await blockPowerStep(block, count, d, qTensor, mTensor);
-      y.set(step.yc, first * k);
-      for (let i = 0; i < step.zt.length; i++) zt[i] += step.zt[i];
-    });
-    // Rayleigh–Ritz on the current basis: B = YcᵀYc, and the column sums of Yc for the other centring term.
-    const b = new Float64Array(k * k);
-    const columnSums = new Float64Array(k);
-    for (let r = 0; r < n; r++) {
-      const o = r * k;
-      for (let i = 0; i < k; i++) {
-        const yi = y[o + i];
-        columnSums[i] += yi;
-        for (let j = i; j < k; j++) b[i * k + j] += yi * y[o + j];
-      }
-    }
-    for (let i = 0; i < k; i++) for (let j = 0; j < i; j++) b[i * k + j] = b[j * k + i];
-    eig = symmetricEigen(b, k);
-    // A·Q where A = XcᵀXc: Xcᵀ·Yc = Xᵀ·Yc − μ·(1ᵀYc), transposed back to d × k.
-    const aq = new Float64Array(d * k);
-    for (let c = 0; c < d; c++) for (let j = 0; j < k; j++) aq[c * k + j] = zt[j * d + c] - mean[c] * columnSums[j];
-    if (k === d || iterations >= MAX_ITERATIONS || ritzVectorsConverged(q, aq, eig, d, k)) break;
-    q.set(aq);
+    return m;
+  };
+  if (k < d) {
+    // XcᵀXc·Q = Xᵀ(XQ) − n·μ·(μᵀQ): the centred product seeds the centred iterations. It suffers float32
+    // cancellation when the mean is large, which only makes the seed a little worse: every Ritz vector below
+    // comes from centred passes alone.
+    const m = meanOnBasis(q);
+    for (let c = 0; c < d; c++) for (let j = 0; j < k; j++) q[c * k + j] = firstZt[j * d + c] - n * mean[c] * m[j];
     orthonormalise(q, d, k);
   }
 
-  // Axes V = Q·W and scores Y·W for the top three Ritz vectors.
-  const components = axesOf(q, eig!.vectors);
-  const scores = new Float64Array(n * PCA_COMPONENTS);
-  for (let j = 0; j < axesKept; j++) {
+  let iterations = 1;
+  const space: Krylov = { basis: [], products: [], projections: [] };
+  let ritz: ReturnType<typeof rayleighRitz>;
+  for (;;) {
+    iterations++;
+    // Centring folded in: (X − 1μᵀ)Q = XQ − 1(μᵀQ).
+    const qTensor = new ort.Tensor('float32', Float32Array.from(q), [d, k]);
+    const mTensor = new ort.Tensor('float32', meanOnBasis(q), [1, k]);
+    const zt = new Float64Array(k * d);
+    const yc = new Float32Array(n * k);
+    await source.forEachBlock(async (block, first, count) => {
+      const step = await blockPowerStep(block, count, d, qTensor, mTensor);
+      yc.set(step.yc, first * k);
+      for (let i = 0; i < step.zt.length; i++) zt[i] += step.zt[i];
+    });
+    // A·Q where A = XcᵀXc: Xcᵀ·Yc = Xᵀ·Yc − μ·(1ᵀYc), transposed back to d × k.
+    const columnSums = new Float64Array(k);
+    for (let r = 0; r < n; r++) for (let i = 0; i < k; i++) columnSums[i] += yc[r * k + i];
+    const aq = new Float64Array(d * k);
+    for (let c = 0; c < d; c++) for (let j = 0; j < k; j++) aq[c * k + j] = zt[j * d + c] - mean[c] * columnSums[j];
+    space.basis.push(q);
+    space.products.push(aq);
+    space.projections.push(yc);
+    ritz = rayleighRitz(space, d, k);
+    if (process.env.TOKENSCAPE_PCA_TRACE) process.stderr.write(`PCA pass ${iterations}: ${space.basis.length} blocks, angle bound ${ritz.bound.toExponential(2)}\n`);
+    if (k === d || ritz.size >= d || ritz.bound <= ANGLE_TOLERANCE || iterations >= MAX_ITERATIONS) break;
+    if (space.basis.length >= MAX_KRYLOV_BLOCKS || ritz.size + k > d) {
+      // Thick restart: keep the best k Ritz vectors (and their products and coordinates), drop the rest.
+      const w = ritz.eig.vectors;
+      const keep = (blocks: (Float64Array | Float32Array)[], rows: number) => combine(blocks, rows, k, w, ritz.size, k);
+      space.basis = [keep(space.basis, d)];
+      space.products = [keep(space.products, d)];
+      space.projections = [Float32Array.from(keep(space.projections, n))];
+    }
+    // The next block: A·Q, orthogonal to everything in the space already.
+    q = Float64Array.from(aq);
+    orthonormalise(q, d, k, space.basis);
+  }
+
+  // Axes V = K·W and scores (Xc·K)·W for the top three Ritz vectors.
+  const axes = ritz!.axes;
+  const components = new Float64Array(PCA_COMPONENTS * d);
+  for (let j = 0; j < PCA_COMPONENTS; j++) for (let c = 0; c < d; c++) components[j * d + c] = axes[c * PCA_COMPONENTS + j];
+  const scores = combine(space.projections, n, k, ritz!.eig.vectors, ritz!.size, PCA_COMPONENTS);
+  for (let j = 0; j < PCA_COMPONENTS; j++) {
     let largest = 0;
     for (let r = 0; r < n; r++) {
-      let s = 0;
-      for (let i = 0; i < k; i++) s += y![r * k + i] * eig!.vectors[i * k + j];
-      scores[r * PCA_COMPONENTS + j] = s;
+      const s = scores[r * PCA_COMPONENTS + j];
       if (Math.abs(s) > Math.abs(largest)) largest = s;
     }
     if (largest < 0) {
@@ -202,7 +268,8 @@ export async function fitPca(source: RowBlocks, seed = 0x70c3): Promise<PcaFit> 
       for (let r = 0; r < n; r++) scores[r * PCA_COMPONENTS + j] = -scores[r * PCA_COMPONENTS + j];
     }
   }
-  const variance = Array.from({ length: PCA_COMPONENTS }, (_, j) => (j < axesKept ? Math.max(eig!.values[j], 0) / (n - 1) : 0));
+  // A hidden size below 3 has only d axes: the others stay zero, with explained variance 0.
+  const variance = Array.from({ length: PCA_COMPONENTS }, (_, j) => (j < ritz!.size ? Math.max(ritz!.eig.values[j], 0) / (n - 1) : 0));
   return {
     model: {
       dims: d,

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parquetMetadataAsync, parquetReadObjects, type AsyncBuffer } from 'hyparquet';
+import type { AsyncBuffer, parquetMetadataAsync } from 'hyparquet';
 import type { CorpusRef } from '../config/types.ts';
 import { TokenscapeError } from '../errors.ts';
 import { startProgress } from '../hub/downloadProgress.ts';
@@ -254,6 +254,8 @@ async function datasetCorpus(ref: Extract<CorpusRef, { kind: 'dataset' }>, env: 
       handles.push(close);
       let metadata;
       try {
+        // hyparquet is loaded only for dataset corpora, not at start-up.
+        const { parquetMetadataAsync } = await import('hyparquet');
         metadata = await parquetMetadataAsync(buffer);
       } catch (error) {
         throw unreadable(f, error);
@@ -274,6 +276,7 @@ async function datasetCorpus(ref: Extract<CorpusRef, { kind: 'dataset' }>, env: 
       if (rowEnd <= rowStart) continue;
       let rows;
       try {
+        const { parquetReadObjects } = await import('hyparquet');
         rows = await parquetReadObjects({ file: shard.buffer, metadata: shard.metadata, columns: [ref.column], rowStart, rowEnd });
       } catch (error) {
         throw unreadable(shard, error);

@@ -63,7 +63,8 @@ export function localFolderFiles(folder: string, display: string): RepoFiles {
     readRange: (path, start, end) => readFileRange(full(path), start, end),
     copyRange: async (path, start, end, dest) => {
       await rm(dest, { force: true });
-      await pipeline(createReadStream(full(path), { start, end: end - 1 }), createWriteStream(dest));
+      // 8 MB reads: a 1 GB vocabulary in 64 KB chunks spends seconds in stream and GC overhead.
+      await pipeline(createReadStream(full(path), { start, end: end - 1, highWaterMark: 8 << 20 }), createWriteStream(dest, { highWaterMark: 8 << 20 }));
     },
     identity: async (path) => {
       const s = statSync(full(path));
