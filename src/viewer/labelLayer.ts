@@ -55,7 +55,8 @@ export function createLabelLayer(o: LabelLayerOptions): LabelLayer {
   let on = true;
   let pinned: number[] = [];
   let reserve = -1;
-  let placed: LabelRect[] = [];
+  /** What is on screen, with each label's offset from its point (pinned labels keep it while moving). */
+  let placed: (LabelRect & { dx: number; dy: number })[] = [];
   let timer = 0;
   const elements = new Map<number, HTMLElement>();
   const widths = new Map<number, number>();
@@ -110,6 +111,12 @@ export function createLabelLayer(o: LabelLayerOptions): LabelLayer {
     layer.classList.remove('is-moving');
   };
 
+  const withOffsets = (rects: LabelRect[]) =>
+    rects.map((r) => {
+      const p = o.project(r.index);
+      return { ...r, dx: p ? r.x - p.x : -r.width / 2, dy: p ? r.y - p.y : -r.height - 4 };
+    });
+
   const place = () => {
     window.clearTimeout(timer);
     const { width, height } = o.size();
@@ -118,14 +125,14 @@ export function createLabelLayer(o: LabelLayerOptions): LabelLayer {
     // The selected token's card: about 180 × 44 px centred below its point, and the point itself.
     const reserved = card ? [{ x: card.x - 90, y: card.y - 6, width: 180, height: 56 }] : [];
     if (!on) {
-      placed = placeLabels(pins, [], { width, height, maxLabels: 0, budget: 0 }, reserved);
+      placed = withOffsets(placeLabels(pins, [], { width, height, maxLabels: 0, budget: 0 }, reserved));
     } else {
       order ??= labelPriority(o.counts, o.ids, o.positions);
       const ranked = order;
       const lazy = function* () {
         for (let k = 0; k < ranked.length; k++) yield candidate(ranked[k]);
       };
-      placed = placeLabels(pins, lazy(), { width, height, maxLabels: MAX_LABELS, budget: BUDGET }, reserved);
+      placed = withOffsets(placeLabels(pins, lazy(), { width, height, maxLabels: MAX_LABELS, budget: BUDGET }, reserved));
     }
     draw();
   };
@@ -151,12 +158,12 @@ export function createLabelLayer(o: LabelLayerOptions): LabelLayer {
         const el = elements.get(r.index);
         if (!el) continue;
         el.hidden = !c;
-        if (c) el.style.transform = `translate(${Math.round(c.x - c.width / 2)}px, ${Math.round(c.y - c.height - 4)}px)`;
+        if (c) el.style.transform = `translate(${Math.round(c.x + r.dx)}px, ${Math.round(c.y + r.dy)}px)`;
       }
       window.clearTimeout(timer);
       timer = window.setTimeout(place, SETTLE_MS);
     },
     placeNow: place,
-    shown: () => placed.slice(),
+    shown: () => placed.map(({ dx: _dx, dy: _dy, ...r }) => r),
   };
 }

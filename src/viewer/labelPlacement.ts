@@ -22,10 +22,11 @@ export interface LabelRect {
 
 /**
  * Point order by spacing: a coarse-to-fine grid over the points' bounding box (2×2×2 cells, then
- * 4×4×4, …); at each level every cell not yet represented contributes the point nearest its
- * centre. Points early in the order are therefore far apart. O(n · levels), computed once.
+ * 4×4×4, … up to 64×64×64); at each level every cell not yet represented contributes the point
+ * nearest its centre. Points early in the order are therefore far apart; the rest follow in
+ * index order. O(n · levels) with typed arrays, computed once (about 0.1 s at 128k points).
  */
-export function spacingOrder(positions: Float32Array): Uint32Array {
+export function spacingOrder(positions: Float32Array, maxLevel = 6): Uint32Array {
   const n = Math.floor(positions.length / 3);
   const out = new Uint32Array(n);
   if (n === 0) return out;
@@ -39,37 +40,42 @@ export function spacingOrder(positions: Float32Array): Uint32Array {
     }
   }
   const span = [0, 1, 2].map((a) => Math.max(max[a] - min[a], 1e-12));
+  // Each point's fractional grid position at the finest level, per axis.
+  const finest = 1 << maxLevel;
+  const frac = new Float32Array(n * 3);
+  for (let i = 0; i < n * 3; i++) frac[i] = Math.min(finest - 1e-3, Math.max(0, ((positions[i] - min[i % 3]) / span[i % 3]) * finest));
   const taken = new Uint8Array(n);
   let filled = 0;
-  for (let level = 1; level <= 10 && filled < n; level++) {
+  for (let level = 1; level <= maxLevel && filled < n; level++) {
     const cells = 1 << level;
-    // Best point per occupied cell at this level: the one nearest the cell's centre.
-    const best = new Map<number, { i: number; d: number }>();
+    const shrink = finest / cells;
+    const cellOf = (i: number) => {
+      const cx = Math.floor(frac[i * 3] / shrink);
+      const cy = Math.floor(frac[i * 3 + 1] / shrink);
+      const cz = Math.floor(frac[i * 3 + 2] / shrink);
+      return (cx * cells + cy) * cells + cz;
+    };
+    const occupied = new Uint8Array(cells * cells * cells);
+    for (let k = 0; k < filled; k++) occupied[cellOf(out[k])] = 1;
+    const best = new Int32Array(cells * cells * cells).fill(-1);
+    const bestD = new Float32Array(cells * cells * cells);
     for (let i = 0; i < n; i++) {
       if (taken[i]) continue;
-      let key = 0;
+      const c = cellOf(i);
+      if (occupied[c]) continue;
       let d = 0;
       for (let a = 0; a < 3; a++) {
-        const f = ((positions[i * 3 + a] - min[a]) / span[a]) * cells;
-        const c = Math.min(cells - 1, Math.max(0, Math.floor(f)));
-        key = key * cells + c;
-        d += (f - c - 0.5) ** 2;
+        const f = frac[i * 3 + a] / shrink;
+        d += (f - Math.floor(f) - 0.5) ** 2;
       }
-      const b = best.get(key);
-      if (!b || d < b.d || (d === b.d && i < b.i)) best.set(key, { i, d });
-    }
-    // Cells already holding a point of an earlier level add nothing new.
-    const occupied = new Set<number>();
-    for (let k = 0; k < filled; k++) {
-      const i = out[k];
-      let key = 0;
-      for (let a = 0; a < 3; a++) {
-        const c = Math.min(cells - 1, Math.max(0, Math.floor(((positions[i * 3 + a] - min[a]) / span[a]) * cells)));
-        key = key * cells + c;
+      if (best[c] < 0 || d < bestD[c]) {
+        best[c] = i;
+        bestD[c] = d;
       }
-      occupied.add(key);
     }
-    const fresh = [...best.entries()].filter(([key]) => !occupied.has(key)).map(([, b]) => b.i).sort((a, b) => a - b);
+    const fresh: number[] = [];
+    for (let c = 0; c < best.length; c++) if (best[c] >= 0) fresh.push(best[c]);
+    fresh.sort((x, y) => x - y);
     for (const i of fresh) {
       taken[i] = 1;
       out[filled++] = i;
@@ -138,14 +144,21 @@ class Occupancy {
   }
 }
 
-const rectOf = (c: Candidate, pinned: boolean): LabelRect => ({
-  index: c.index,
-  x: c.x - c.width / 2,
-  y: c.y - c.height - 4,
-  width: c.width,
-  height: c.height,
-  pinned,
-});
+/** Where a label may sit around its point: above, below, right, left (in that preference). */
+const SPOTS = ['above', 'below', 'right', 'left'] as const;
+
+const rectOf = (c: Candidate, pinned: boolean, spot: (typeof SPOTS)[number] = 'above'): LabelRect => {
+  const r = { index: c.index, x: c.x - c.width / 2, y: c.y - c.height - 4, width: c.width, height: c.height, pinned };
+  if (spot === 'below') r.y = c.y + 4;
+  else if (spot === 'right') {
+    r.x = c.x + 6;
+    r.y = c.y - c.height / 2;
+  } else if (spot === 'left') {
+    r.x = c.x - 6 - c.width;
+    r.y = c.y - c.height / 2;
+  }
+  return r;
+};
 
 /**
  * Greedy placement. `pinned` labels are always kept (they may overlap one another, never an
@@ -166,7 +179,8 @@ export function placeLabels(
   for (const c of pinned) {
     if (seen.has(c.index)) continue;
     seen.add(c.index);
-    const r = rectOf(c, true);
+    // Pinned labels always show; they take the first spot around their point that is free.
+    const r = SPOTS.map((spot) => rectOf(c, true, spot)).find((k) => !occupancy.overlaps(k)) ?? rectOf(c, true);
     occupancy.add(r);
     placed.push(r);
   }
@@ -176,9 +190,10 @@ export function placeLabels(
     if (ordinary >= o.maxLabels || looked >= o.budget) break;
     looked++;
     if (!c || seen.has(c.index)) continue;
-    const r = rectOf(c, false);
-    if (r.x < 0 || r.y < 0 || r.x + r.width > o.width || r.y + r.height > o.height) continue;
-    if (occupancy.overlaps(r)) continue;
+    const r = (['above', 'below'] as const)
+      .map((spot) => rectOf(c, false, spot))
+      .find((k) => k.x >= 0 && k.y >= 0 && k.x + k.width <= o.width && k.y + k.height <= o.height && !occupancy.overlaps(k));
+    if (!r) continue;
     seen.add(c.index);
     occupancy.add(r);
     placed.push(r);

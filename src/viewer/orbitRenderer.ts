@@ -161,7 +161,7 @@ export function createOrbitRenderer(options: OrbitRendererOptions): OrbitRendere
     attributes: {
       position: { buffer: positionBuffer, size: 3 },
       color: { buffer: colorBuffer, size: 3, normalized: true, type: 'uint8' },
-      visible: { buffer: visibleBuffer, size: 1, normalized: true, type: 'uint8' },
+      visible: { buffer: visibleBuffer, size: 1, normalized: false, type: 'uint8' },
     },
     uniforms: {
       matrix: regl.prop<{ matrix: Mat4; pointSize: number }, 'matrix'>('matrix'),
@@ -178,7 +178,7 @@ export function createOrbitRenderer(options: OrbitRendererOptions): OrbitRendere
     attributes: {
       position: { buffer: positionBuffer, size: 3 },
       color: { buffer: pickBuffer, size: 3, normalized: true, type: 'uint8' },
-      visible: { buffer: visibleBuffer, size: 1, normalized: true, type: 'uint8' },
+      visible: { buffer: visibleBuffer, size: 1, normalized: false, type: 'uint8' },
     },
     uniforms: {
       matrix: regl.prop<PickProps, 'matrix'>('matrix'),
