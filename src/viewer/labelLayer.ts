@@ -40,7 +40,8 @@ export interface LabelLayer {
 }
 
 const SETTLE_MS = 140;
-const MAX_LABELS = 60;
+/** At most one label per this many square pixels of map, so a small embed is not crowded. */
+const AREA_PER_LABEL = 9000;
 const BUDGET = 40000;
 const FONT = '12px system-ui, -apple-system, "Segoe UI", sans-serif';
 const LINE_HEIGHT = 16;
@@ -132,7 +133,7 @@ export function createLabelLayer(o: LabelLayerOptions): LabelLayer {
       const lazy = function* () {
         for (let k = 0; k < ranked.length; k++) yield candidate(ranked[k]);
       };
-      placed = withOffsets(placeLabels(pins, lazy(), { width, height, maxLabels: MAX_LABELS, budget: BUDGET }, reserved));
+      placed = withOffsets(placeLabels(pins, lazy(), { width, height, maxLabels: Math.max(12, Math.min(150, Math.round((width * height) / AREA_PER_LABEL))), budget: BUDGET }, reserved));
     }
     draw();
   };

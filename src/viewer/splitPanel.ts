@@ -32,11 +32,14 @@ export function createSplitPanel(root: HTMLElement, onChoose: (index: number) =>
         return;
       }
       const offMap = pieces.filter((p) => p.index < 0);
-      const summary =
+      const nothing = matches === 0 && offMap.length === pieces.length;
+      const summary = nothing
+        ? `Nothing on this map matches ${q}: no token contains it, and none of the ${pieces.length === 1 ? 'token' : `${pieces.length} pieces`} this exhibit's tokenizer makes of it is on the map:`
+        :
         pieces.length === 1
           ? `${q} is one token of this exhibit's tokenizer${offMap.length ? ', but it is not on this map' : ''}:`
           : `${q} is not one token: this exhibit's tokenizer splits it into ${pieces.length} pieces:`;
-      root.append(el('p', 'split-summary', summary));
+      root.append(el('p', nothing ? 'split-summary is-nothing' : 'split-summary', summary));
       const list = el('ol', 'split-pieces');
       list.setAttribute('aria-label', 'Tokenizer pieces');
       for (const p of pieces) {
@@ -55,7 +58,7 @@ export function createSplitPanel(root: HTMLElement, onChoose: (index: number) =>
         list.append(li);
       }
       root.append(list);
-      if (offMap.length && pieces.length > 1) {
+      if (!nothing && offMap.length && pieces.length > 1) {
         root.append(el('p', 'split-note muted', `${offMap.length} of ${pieces.length} pieces are not on this map (the corpus never uses them, or they are special tokens).`));
       }
     },
