@@ -70,7 +70,7 @@ export interface ExhibitManifest {
     fitRows: number;
     explainedVarianceRatio: [number, number, number];
     /** Per axis (PC1–PC3): token ids of the points at either end, most extreme first (8 per end). */
-    axisEnds?: AxisEnds[];
+    axisEnds: AxisEnds[];
   };
   /** Absent when the config says `neighbors: false`. */
   neighbors?: {
@@ -81,7 +81,7 @@ export interface ExhibitManifest {
     /** How the neighbours were found, e.g. "int8 candidates + exact float32 re-ranking". */
     method: string;
   };
-  facets?: {
+  facets: {
     /** The word-start convention detected from the vocabulary. */
     wordStartMarker: WordStartMarker;
     /** How `undertrained_score` was computed (see docs/format.md). */
@@ -97,8 +97,8 @@ export interface ExhibitManifest {
     csvBytes: number;
     neighbors?: string;
     neighborsBytes?: number;
-    facets?: string;
-    facetsBytes?: number;
+    facets: string;
+    facetsBytes: number;
     /** tokenizer.json; absent when the model's tokenizer cannot be exported. */
     tokenizer?: string;
     tokenizerBytes?: number;

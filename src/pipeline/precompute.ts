@@ -15,6 +15,8 @@ import { corpusLines, loadCorpusText } from '../sources/corpusText.ts';
 import { countTokens } from '../tokens/countTokens.ts';
 import { describeTokens } from '../tokens/describeTokens.ts';
 import { pointsCsv, readExistingExhibit, writeExhibitFolder } from './exhibitFiles.ts';
+import { extrasKeyParts, exhibitExtras } from './exhibitExtras.ts';
+import { axisEnds } from '../projection/axisEnds.ts';
 import { openModel, type ModelContext } from './modelContext.ts';
 import { TEMP_MARK, cachedJson, hashKey, sweepPartials, writeFileAtomic, type Workspace } from './workspace.ts';
 
@@ -138,7 +140,8 @@ async function buildExhibit(exhibit: ExhibitConfig, model: ModelContext, options
     hiddenSize: model.cols,
   };
   const cacheKey = hashKey('exhibit', PIPELINE_VERSION, EXHIBIT_FORMAT_VERSION, exhibit.id, exhibit.title, exhibit.description, exhibit.projection,
-    exhibit.color, exhibit.includeSpecial, model.embeddingKey, model.tokenizer.identity, counts.key, modelInfo, counts.details, galleryTitle);
+    exhibit.color, exhibit.includeSpecial, model.embeddingKey, model.tokenizer.identity, counts.key, modelInfo, counts.details, galleryTitle,
+    exhibit.neighbors, await extrasKeyParts(model));
   const existing = await readExistingExhibit(workspace.exhibitsDir, exhibit.id);
   if (existing?.cacheKey === cacheKey) {
     return { id: exhibit.id, status: 'up to date', seconds: (performance.now() - started) / 1000, manifest: existing };
@@ -157,7 +160,8 @@ async function buildExhibit(exhibit: ExhibitConfig, model: ModelContext, options
     special: described.map((d) => d.special),
     byteToken: described.map((d) => d.byteToken),
   });
-  const csv = pointsCsv(counts.ids, texts, pieces, counts.counts, positions);
+  const extras = await exhibitExtras(exhibit, model, counts.ids, described, workspace, options.log);
+  const csv = pointsCsv(counts.ids, texts, pieces, counts.counts, positions, extras.csv);
   const corpus = exhibit.corpus;
   const manifest: ExhibitManifest = {
     formatVersion: EXHIBIT_FORMAT_VERSION,
@@ -175,12 +179,20 @@ async function buildExhibit(exhibit: ExhibitConfig, model: ModelContext, options
       ...counts.details,
     } as ExhibitManifest['corpus'],
     tokens: { total: counts.total, unique: counts.unique, shown: counts.ids.length, includeSpecial: exhibit.includeSpecial },
-    projection: { method: 'pca', fit: exhibit.projection.fit, fitRows: pca.fitRows, explainedVarianceRatio: pca.explainedVarianceRatio },
+    projection: {
+      method: 'pca',
+      fit: exhibit.projection.fit,
+      fitRows: pca.fitRows,
+      explainedVarianceRatio: pca.explainedVarianceRatio,
+      axisEnds: axisEnds(counts.ids, positions),
+    },
     color: exhibit.color,
-    files: { points: POINTS_FILE, csv: CSV_FILE, pointsBytes: points.length, csvBytes: Buffer.byteLength(csv) },
+    ...(extras.neighbors ? { neighbors: extras.neighbors } : {}),
+    facets: extras.facets,
+    files: { points: POINTS_FILE, csv: CSV_FILE, pointsBytes: points.length, csvBytes: Buffer.byteLength(csv), ...extras.manifestFiles },
     cacheKey,
   };
-  await writeExhibitFolder(workspace.exhibitsDir, exhibit.id, { points, csv, manifest });
+  await writeExhibitFolder(workspace.exhibitsDir, exhibit.id, { points, csv, manifest, more: extras.files });
   return { id: exhibit.id, status: 'built', seconds: (performance.now() - started) / 1000, manifest };
 }
 

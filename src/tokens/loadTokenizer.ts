@@ -26,6 +26,16 @@ export interface ModelTokenizer {
    * lineEncoder.ts). Optional so that stand-in tokenizers need not provide one.
    */
   lineEncoder?(): LineEncoder;
+  /**
+   * The tokenizer as tokenizer.json + tokenizer_config.json, for the browser's search (tokenizers.js gives
+   * the same ids). Absent where a tokenizer cannot be written in that form.
+   */
+  exportFiles?(): Promise<ExportedTokenizerFiles>;
+}
+
+export interface ExportedTokenizerFiles {
+  'tokenizer.json': string;
+  'tokenizer_config.json': string;
 }
 
 async function readJsonObject(files: RepoFiles, name: string): Promise<Record<string, unknown>> {
@@ -101,5 +111,10 @@ export async function loadTokenizer(files: RepoFiles): Promise<ModelTokenizer> {
     identity,
     configVocabSize,
     lineEncoder: () => (lineEncoders ??= prepareLineEncoders(tokenizer, encode))(),
+    // The model's own files, as they are: what the pipeline's tokenizer was built from.
+    exportFiles: async () => ({
+      'tokenizer.json': await readFile(tokenizerPath, 'utf8'),
+      'tokenizer_config.json': await readFile(await files.localPath('tokenizer_config.json'), 'utf8'),
+    }),
   };
 }
