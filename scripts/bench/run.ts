@@ -12,11 +12,12 @@ import { ensureBenchModel } from './inputs.ts';
 import { peerAvailable, runPeer, type PeerResult } from './peer.ts';
 import { printTable, type BenchRow } from './table.ts';
 import { benchTokenize } from './tokenize.ts';
+import { benchNeighbors } from './neighbors.ts';
 
 const rows: BenchRow[] = [];
 /**
  * `npm run bench -- --only a,b` runs only the named sections (each section below checks `wanted`);
- * without it every section runs. Sections: core (PCA, precompute, page figures), tokenize.
+ * without it every section runs. Sections: core (PCA, precompute, page figures), tokenize, neighbors.
  */
 const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only' || a.startsWith('--only='));
 const only = onlyArg ? new Set(onlyArg.replace(/^--only=/, '').split(',')) : null;
@@ -54,6 +55,28 @@ async function main() {
   try {
     const llama2 = await ensureBenchModel('llama2-32000x4096-f16', 32000, 4096, 'F16', log);
     const llama3 = await ensureBenchModel('llama3-128256x4096-bf16', 128256, 4096, 'BF16', log);
+
+    if (wanted('neighbors')) {
+      // All-vs-all top-10 (src/neighbors); recall against exact float32 brute force: every query at 32k,
+      // a random sample at 128k (brute force there is 1.35e14 FLOP).
+      const sample128 = Number(process.env.TOKENSCAPE_BENCH_RECALL_SAMPLE ?? 1000);
+      for (const [model, target, sample] of [[llama2, 15, 0], [llama3, 90, sample128]] as const) {
+        const shape = `${model.rows} × ${model.dims} ${model.dtype}`;
+        log(`neighbours, all-vs-all top-10 of ${shape} …`);
+        const nb = await benchNeighbors(model.weights, work, sample, log);
+        const recallText = `recall@10 ${nb.recall.toFixed(4)} (${nb.recallQueries === model.rows ? 'all' : `random sample of ${nb.recallQueries}`} queries)`;
+        addAbsolute(`neighbours top-10 all-vs-all, ${shape}`, s(nb.seconds), recallText, nb.seconds <= target && nb.recall >= 0.99, `≤ ${target} s, recall ≥ 0.99`);
+        const phases = `int8 candidates ${s(nb.phases.candidates)}, exact re-rank ${s(nb.phases.exact)}, quantise ${s(nb.phases.quantise)}`;
+        rows.push({ figure: '  phases', ours: phases, peer: '', ratio: '', target: '', verdict: '' });
+        addAbsolute('  peak RSS of that search', mb(nb.maxRssBytes), '', nb.maxRssBytes <= 1.5 * model.tensorBytes, `≤ 1.5 × tensor (${mb(1.5 * model.tensorBytes)})`);
+      }
+    }
+    // `--only neighbors` skips the rest (the core section has no switch of its own yet).
+    if (only && [...only].every((section) => section === 'neighbors')) {
+      console.log('');
+      printTable(rows);
+      return;
+    }
 
     log('PCA 32000 × 4096 …');
     const pca = child<{ seconds: number; iterations: number }>(['pca', llama2.weights]);
