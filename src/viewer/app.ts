@@ -39,8 +39,7 @@ import { MAP_BACKGROUND, maxCount, rgbHex } from './colorScale.ts';
 import { describeLoadError, fetchExhibit, normalizePositions } from './data.ts';
 import { formatCount, visibleText } from './display.ts';
 import { createLabelLayer } from './labelLayer.ts';
-import { createNeighborSource } from './neighbors.ts';
-import { createNeighborView } from './neighborView.ts';
+import type { NeighborView } from './neighborView.ts';
 import { attachMapKeys } from './mapKeys.ts';
 import { attachOrbitControls } from './orbitControls.ts';
 import { WebGLUnavailableError, createOrbitRenderer, getWebGLContext, type Highlight, type OrbitRenderer } from './orbitRenderer.ts';
@@ -369,33 +368,40 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
     }, 200);
   };
 
-  // ---- neighbours (neighbors.bin on the first selection) ----
+  // ---- neighbours: their code and neighbors.bin load on the first selection (first paint stays as it was) ----
   const embedNeighbors = root.dataset.mode === 'embed' ? $<HTMLElement>('.map-neighbors') : null;
-  const neighborView = createNeighborView({
-    source: createNeighborSource(data.neighborsUrl || undefined, n),
-    points,
-    method: data.neighborsMethod ?? 'cosine similarity in the embedding space',
-    container: () => {
-      if (embedNeighbors) {
-        embedNeighbors.hidden = selected < 0;
-        return embedNeighbors;
-      }
-      if (!details) return null;
-      let box = details.querySelector<HTMLElement>('.details-neighbors');
-      if (!box) {
-        box = document.createElement('div');
-        box.className = 'details-neighbors';
-        details.append(box);
-      }
-      return box;
-    },
-    onChoose: (i) => void select(i, { jump: true }),
-    onNeighbors: (indices) => {
-      neighbors = indices;
-      updateHighlights();
-      updatePinned();
-    },
-  });
+  let neighborView: Promise<NeighborView> | null = null;
+  const showNeighbors = (i: number) => {
+    if (i < 0 && !neighborView) return;
+    neighborView ??= import('./neighborView.ts').then(({ createNeighborView }) =>
+      createNeighborView({
+        url: data.neighborsUrl || undefined,
+        points,
+        method: data.neighborsMethod ?? 'cosine similarity in the embedding space',
+        container: () => {
+          if (embedNeighbors) {
+            embedNeighbors.hidden = selected < 0;
+            return embedNeighbors;
+          }
+          if (!details) return null;
+          let box = details.querySelector<HTMLElement>('.details-neighbors');
+          if (!box) {
+            box = document.createElement('div');
+            box.className = 'details-neighbors';
+            details.append(box);
+          }
+          return box;
+        },
+        onChoose: (k) => void select(k, { jump: true }),
+        onNeighbors: (indices) => {
+          neighbors = indices;
+          updateHighlights();
+          updatePinned();
+        },
+      }),
+    );
+    void neighborView.then((v) => v.show(i));
+  };
 
   // ---- selection ----
   const select = async (i: number, opts: { jump?: boolean; silent?: boolean } = {}) => {
@@ -425,7 +431,7 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
     }
     updateHighlights();
     updatePinned();
-    void neighborView.show(selected);
+    showNeighbors(selected);
     if (!opts.silent) writeUrl();
   };
 

@@ -7,23 +7,34 @@
  * one gives every point a category, and the legend lists the categories present, each of which
  * can be switched off (`visibilityMask`).
  */
-import { TokenFlag, type ExhibitPoints } from '../artifact/format.ts';
-import { FACETS, type ExhibitFacets, type FacetKey } from '../facets/facetTypes.ts';
+import type { ExhibitPoints } from '../artifact/format.ts';
+import type { ExhibitFacets, FacetKey } from '../facets/facetTypes.ts';
 import { colorValues, legendFor, maxCount, paletteRgb, type ColorMode } from './colorScale.ts';
-import { formatCount } from './display.ts';
 
 /** Today's count colourings plus every facet but `count` (which is `clip` / `log`). */
 export type ColorChoice = ColorMode | Exclude<FacetKey, 'count'>;
 
-export const FACET_CHOICES = FACETS.filter((f) => f.key !== 'count');
+/**
+ * The facet keys of the "Colour by" control, and which of them come from points.bin flags (the
+ * others need facets.bin). FACETS in src/facets/facetTypes.ts describes them; it loads with the
+ * first facet chosen (facetColoring.ts), so the first paint does not carry it. A unit test keeps
+ * the two lists in step.
+ */
+export const FACET_KEYS = ['length', 'script', 'wordStart', 'byte', 'special', 'norm', 'undertrained', 'pos'] as const;
+export const FROM_POINTS: readonly string[] = ['byte', 'special'];
 
 export function isColorChoice(value: string): value is ColorChoice {
-  return value === 'clip' || value === 'log' || value === 'id' || FACET_CHOICES.some((f) => f.key === value);
+  return value === 'clip' || value === 'log' || value === 'id' || (FACET_KEYS as readonly string[]).includes(value);
+}
+
+/** Whether a choice is a facet (facetColoring.ts). */
+export function isFacet(choice: ColorChoice): choice is (typeof FACET_KEYS)[number] {
+  return (FACET_KEYS as readonly string[]).includes(choice);
 }
 
 /** Whether a choice needs facets.bin. */
 export function needsFacets(choice: ColorChoice): boolean {
-  return FACET_CHOICES.some((f) => f.key === choice && f.source === 'facets');
+  return isFacet(choice) && !FROM_POINTS.includes(choice);
 }
 
 export interface LegendCategory {
@@ -39,99 +50,20 @@ export type Coloring =
   | { kind: 'numeric'; choice: ColorChoice; title: string; note: string; values: Float32Array; ticks: { t: number; label: string }[] }
   | { kind: 'categorical'; choice: ColorChoice; title: string; note: string; category: Uint8Array; categories: LegendCategory[] };
 
-/** Distinct on the dark map; the last one (grey) is for "other" / "not applicable". */
-const CATEGORY_COLORS: [number, number, number][] = [
-  [0x4e, 0x9b, 0xff],
-  [0xff, 0x9f, 0x1c],
-  [0x2e, 0xd1, 0x7a],
-  [0xff, 0x5e, 0x6a],
-  [0xb3, 0x8c, 0xff],
-  [0xf2, 0xe2, 0x3b],
-  [0x3d, 0xe0, 0xe0],
-  [0xff, 0x8a, 0xd8],
-  [0xa6, 0x7c, 0x52],
-  [0x9e, 0xd8, 0x4f],
-  [0x7f, 0x9c, 0xf5],
-  [0xe0, 0x7a, 0x3d],
-];
-const GREY: [number, number, number] = [0x8a, 0x8f, 0x99];
-const NEUTRAL = new Set(['other', 'not applicable', 'no']);
-
 export interface ColoringInput {
   points: Pick<ExhibitPoints, 'counts' | 'flags' | 'ids'>;
   facets: ExhibitFacets | null;
   clip: number;
 }
 
-function numeric(choice: ColorChoice, title: string, note: string, raw: ArrayLike<number>, format: (v: number) => string): Coloring {
-  const n = raw.length;
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < n; i++) {
-    const v = raw[i];
-    if (!Number.isFinite(v)) continue;
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  if (!Number.isFinite(lo)) lo = hi = 0;
-  const span = hi - lo || 1;
-  const values = new Float32Array(n);
-  for (let i = 0; i < n; i++) values[i] = Number.isFinite(raw[i]) ? (raw[i] - lo) / span : 0;
-  const ticks = [
-    { t: 0, label: format(lo) },
-    { t: 0.5, label: format(lo + span / 2) },
-    { t: 1, label: format(hi) },
-  ];
-  return { kind: 'numeric', choice, title, note, values, ticks };
-}
+/** The colour of "other" / "not applicable" categories. */
+export const OTHER_GREY: [number, number, number] = [0x8a, 0x8f, 0x99];
 
-function categorical(choice: ColorChoice, title: string, note: string, category: Uint8Array, labels: readonly string[]): Coloring {
-  const counts = new Array<number>(labels.length).fill(0);
-  for (let i = 0; i < category.length; i++) if (category[i] < labels.length) counts[category[i]]++;
-  let next = 0;
-  const categories: LegendCategory[] = [];
-  labels.forEach((label, index) => {
-    if (counts[index] === 0) return;
-    const rgb = NEUTRAL.has(label) ? GREY : CATEGORY_COLORS[next++ % CATEGORY_COLORS.length];
-    categories.push({ index, label, rgb, count: counts[index] });
-  });
-  // Most populous first in the legend.
-  categories.sort((a, b) => b.count - a.count || a.index - b.index);
-  return { kind: 'categorical', choice, title, note, category, categories };
-}
-
-function flagCategory(flags: Uint8Array, bit: number): Uint8Array {
-  const out = new Uint8Array(flags.length);
-  for (let i = 0; i < flags.length; i++) out[i] = flags[i] & bit ? 1 : 0;
-  return out;
-}
-
-/** The colouring of `choice`; facet choices need `input.facets` (null → throws). */
-export function coloringFor(choice: ColorChoice, input: ColoringInput): Coloring {
-  const { points, facets, clip } = input;
-  if (choice === 'clip' || choice === 'log' || choice === 'id') {
-    const l = legendFor(choice, { clip, maxCount: maxCount(points.counts), firstId: points.ids[0] ?? 0, lastId: points.ids[points.ids.length - 1] ?? 0 });
-    return { kind: 'numeric', choice, title: l.title, note: l.note, values: colorValues(choice, points.counts, clip), ticks: l.ticks };
-  }
-  const d = FACET_CHOICES.find((f) => f.key === choice)!;
-  const title = `Colour: ${d.label.toLowerCase()}`;
-  if (choice === 'byte') return categorical(choice, title, d.description, flagCategory(points.flags, TokenFlag.byte), d.categories!);
-  if (choice === 'special') return categorical(choice, title, d.description, flagCategory(points.flags, TokenFlag.special), d.categories!);
-  if (!facets) throw new Error(`The ${d.label.toLowerCase()} facet is not loaded.`);
-  switch (choice) {
-    case 'length':
-      return numeric(choice, title, d.description, facets.length, (v) => formatCount(v));
-    case 'norm':
-      return numeric(choice, title, d.description, facets.norm, (v) => v.toPrecision(3));
-    case 'script':
-      return categorical(choice, title, d.description, facets.script, d.categories!);
-    case 'wordStart':
-      return categorical(choice, title, d.description, facets.wordStart, d.categories!);
-    case 'undertrained':
-      return categorical(choice, title, d.description, facets.undertrained, d.categories!);
-    case 'pos':
-      return categorical(choice, title, d.description, facets.pos, d.categories!);
-  }
+/** The colouring of the corpus counts (clip or log) or, without counts, of the token id. */
+export function countColoring(choice: ColorMode, input: ColoringInput): Coloring {
+  const { points, clip } = input;
+  const l = legendFor(choice, { clip, maxCount: maxCount(points.counts), firstId: points.ids[0] ?? 0, lastId: points.ids[points.ids.length - 1] ?? 0 });
+  return { kind: 'numeric', choice, title: l.title, note: l.note, values: colorValues(choice, points.counts, clip), ticks: l.ticks };
 }
 
 /** RGB bytes (3 per point) of a colouring. */
@@ -143,7 +75,7 @@ export function coloringBytes(c: Coloring): Uint8Array {
   }
   const table = new Map(c.categories.map((k) => [k.index, k.rgb]));
   const out = new Uint8Array(c.category.length * 3);
-  for (let i = 0; i < c.category.length; i++) out.set(table.get(c.category[i]) ?? GREY, i * 3);
+  for (let i = 0; i < c.category.length; i++) out.set(table.get(c.category[i]) ?? OTHER_GREY, i * 3);
   return out;
 }
 

@@ -4,8 +4,8 @@
  * that switch their points off and on. facets.bin is fetched the first time a facet needs it.
  */
 import type { ExhibitPoints } from '../artifact/format.ts';
-import { readFacets, type ExhibitFacets } from '../artifact/readFacets.ts';
-import { coloringFor, needsFacets, toggleCategory, visibilityMask, type ColorChoice, type Coloring } from './colorBy.ts';
+import type { ExhibitFacets } from '../facets/facetTypes.ts';
+import { countColoring, isFacet, needsFacets, toggleCategory, visibilityMask, type ColorChoice, type Coloring } from './colorBy.ts';
 import { paletteGradient, rgbHex } from './colorScale.ts';
 import { describeLoadError, fetchExhibitFile } from './data.ts';
 import { formatCount } from './display.ts';
@@ -44,7 +44,15 @@ export function createColorByControl(o: ColorByOptions): ColorByControl {
   let facetsPending: Promise<ExhibitFacets> | null = null;
   let choice: ColorChoice = o.initial.choice;
   let hidden = new Set<number>(o.initial.hidden);
-  let coloring: Coloring = coloringFor(needsFacets(choice) ? (o.hasCounts ? 'clip' : 'id') : choice, { points: o.points, facets: null, clip: o.clip });
+  const input = () => ({ points: o.points, facets, clip: o.clip });
+  let coloring: Coloring = countColoring(isFacet(choice) ? (o.hasCounts ? 'clip' : 'id') : choice, input());
+  // Facet colourings (and facetTypes.ts) load with the first facet chosen.
+  let facetModule: Promise<typeof import('./facetColoring.ts')> | null = null;
+  const colour = async (next: ColorChoice): Promise<Coloring> => {
+    if (!isFacet(next)) return countColoring(next, input());
+    facetModule ??= import('./facetColoring.ts');
+    return (await facetModule).facetColoring(next, input());
+  };
 
   if (!o.facetsUrl && select) {
     for (const opt of select.options) if (needsFacets(opt.value as ColorChoice)) opt.disabled = true;
@@ -53,7 +61,10 @@ export function createColorByControl(o: ColorByOptions): ColorByControl {
   const loadFacets = () => {
     if (facets) return Promise.resolve(facets);
     if (!o.facetsUrl) return Promise.reject(new Error('This exhibit was built without facets.'));
-    facetsPending ??= fetchExhibitFile(o.facetsUrl, 'facet data').then((bytes) => (facets = readFacets(bytes, o.points.count)));
+    // The reader loads with the file: a visitor who never picks a facet downloads neither.
+    facetsPending ??= Promise.all([fetchExhibitFile(o.facetsUrl, 'facet data'), import('../artifact/readFacets.ts')]).then(
+      ([bytes, { readFacets }]) => (facets = readFacets(bytes, o.points.count)),
+    );
     facetsPending.catch(() => (facetsPending = null));
     return facetsPending;
   };
@@ -123,19 +134,21 @@ export function createColorByControl(o: ColorByOptions): ColorByControl {
 
   const apply = async (next: ColorChoice, keepHidden = false) => {
     if (!keepHidden) hidden = new Set();
-    if (needsFacets(next) && !facets) {
-      if (status) status.textContent = 'Loading the facets…';
-      try {
+    let computed: Coloring;
+    try {
+      if (needsFacets(next) && !facets) {
+        if (status) status.textContent = 'Loading the facets…';
         await loadFacets();
-      } catch (e) {
-        if (status) status.textContent = describeLoadError(e);
-        renderLegend();
-        return;
       }
+      computed = await colour(next);
       if (status) status.textContent = '';
+    } catch (e) {
+      if (status) status.textContent = describeLoadError(e);
+      renderLegend();
+      return;
     }
     choice = next;
-    coloring = coloringFor(next, { points: o.points, facets, clip: o.clip });
+    coloring = computed;
     // Hidden categories that this colouring does not have mean nothing.
     if (coloring.kind === 'categorical') {
       const present = new Set(coloring.categories.map((k) => k.index));

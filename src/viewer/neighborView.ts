@@ -7,10 +7,11 @@
 import type { ExhibitPoints } from '../artifact/format.ts';
 import { describeLoadError } from './data.ts';
 import { renderNeighborList } from './neighborList.ts';
-import { neighborsOf, type NeighborSource } from './neighbors.ts';
+import { createNeighborSource, neighborsOf } from './neighbors.ts';
 
 export interface NeighborViewOptions {
-  source: NeighborSource;
+  /** neighbors.bin (manifest.files.neighbors); undefined when the exhibit has none. */
+  url: string | undefined;
   points: ExhibitPoints;
   /** Description of the search for the heading, e.g. "cosine, all 4096 dimensions, whole vocabulary". */
   method: string;
@@ -27,17 +28,18 @@ export interface NeighborView {
 }
 
 export function createNeighborView(o: NeighborViewOptions): NeighborView {
+  const source = createNeighborSource(o.url, o.points.count);
   let current = -1;
   const heading = `Nearest tokens (${o.method})`;
   return {
     async show(i) {
       current = i;
       o.onNeighbors([]);
-      if (i < 0 || !o.source.available) return;
+      if (i < 0 || !source.available) return;
       const box = o.container();
       if (box) renderNeighborList(box, { status: 'Loading the neighbours…' }, { heading, onChoose: o.onChoose });
       try {
-        const data = await o.source.load();
+        const data = await source.load();
         if (current !== i) return;
         const list = neighborsOf(data, o.points, i);
         const target = o.container();

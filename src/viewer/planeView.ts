@@ -133,10 +133,17 @@ export async function createPlaneView(
   canvas.addEventListener('pointerup', endTouch);
   canvas.addEventListener('pointercancel', endTouch);
 
+  let shownPalette: string[] | undefined;
+  let filtered = false;
   const draw = async () => {
-    scatterplot.set({ pointColor: palette ?? paletteHex(PALETTE_SIZE) });
+    // A new colour map rebuilds regl-scatterplot's colour texture: only when it changes.
+    if (shownPalette !== palette) {
+      scatterplot.set({ pointColor: palette ?? paletteHex(PALETTE_SIZE) });
+      shownPalette = palette;
+    }
     await scatterplot.draw({ x, y, valueA: values }, { zDataType: palette ? 'categorical' : 'continuous', preventFilterReset: true });
     if (visible) await scatterplot.filter(visible, { preventEvent: true });
+    filtered = Boolean(visible);
   };
 
   const bounds = () => {
@@ -172,7 +179,8 @@ export async function createPlaneView(
     async setVisible(indices) {
       visible = indices;
       if (indices) await scatterplot.filter(indices, { preventEvent: true });
-      else await scatterplot.unfilter({ preventEvent: true });
+      else if (filtered) await scatterplot.unfilter({ preventEvent: true });
+      filtered = Boolean(indices);
     },
     setSelection(indices) {
       suppressSelectEvent = true;

@@ -8,8 +8,8 @@ import { describeLoadError } from './data.ts';
 import { formatCount, visibleText } from './display.ts';
 import { indexOfId, resolveToken, searchTokens, type SearchIndex } from './search.ts';
 import { createSearchBox } from './searchBox.ts';
-import { createSplitPanel } from './splitPanel.ts';
-import { createTokenSplitter } from './tokenizerSearch.ts';
+import type { SplitPanel } from './splitPanel.ts';
+import type { TokenSplitter } from './tokenizerSearch.ts';
 import { quotedText } from './tooltip.ts';
 
 export interface SearchPanelOptions {
@@ -33,19 +33,26 @@ export function mountSearchPanel(o: SearchPanelOptions): void {
   if (!input || !list || !status) return;
   input.disabled = false;
   const { points } = o;
-  const splitter = createTokenSplitter(o.tokenizer, (id) => indexOfId(points.ids, id));
-  const split = splitRoot ? createSplitPanel(splitRoot, o.onChoose) : null;
+  // The split's code (and tokenizers.js, and the tokenizer files) load on the first query that needs them.
+  let tools: Promise<{ splitter: TokenSplitter; split: SplitPanel }> | null = null;
+  const loadTools = () =>
+    (tools ??= Promise.all([import('./tokenizerSearch.ts'), import('./splitPanel.ts')]).then(([t, p]) => ({
+      splitter: t.createTokenSplitter(o.tokenizer, (id) => indexOfId(points.ids, id)),
+      split: p.createSplitPanel(splitRoot!, o.onChoose),
+    })));
   let current = '';
 
   const showSplit = async (q: string, found: number) => {
     current = q;
-    if (!split) return;
+    if (!splitRoot) return;
     const needsSplit = q.trim().length > 0 && !/^#\d+$/.test(q.trim()) && resolveToken(o.index, q) < 0;
     if (!needsSplit) {
-      split.clear();
+      if (tools) (await tools).split.clear();
       o.onPieces([]);
       return;
     }
+    const { splitter, split } = await loadTools();
+    if (current !== q) return;
     if (!splitter.available) {
       if (found) split.clear();
       else split.message(`Nothing matches “${visibleText(q)}”.`);

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { TokenFlag } from '../../../src/artifact/format.ts';
 import { SCRIPTS, type ExhibitFacets } from '../../../src/facets/facetTypes.ts';
-import { coloringBytes, coloringFor, isColorChoice, needsFacets, toggleCategory, visibilityMask } from '../../../src/viewer/colorBy.ts';
+import { FACETS } from '../../../src/facets/facetTypes.ts';
+import { FACET_KEYS, FROM_POINTS, coloringBytes, countColoring, isColorChoice, needsFacets, toggleCategory, visibilityMask, type ColorChoice, type ColoringInput } from '../../../src/viewer/colorBy.ts';
+import { facetColoring, type FacetChoice } from '../../../src/viewer/facetColoring.ts';
+
+const coloringFor = (choice: ColorChoice, input: ColoringInput) =>
+  choice === 'clip' || choice === 'log' || choice === 'id' ? countColoring(choice, input) : facetColoring(choice as FacetChoice, input);
 import { colorValues } from '../../../src/viewer/colorScale.ts';
 
 const points = {
@@ -67,6 +72,11 @@ describe('colour by', () => {
     expect([...hidden]).toEqual([cjk]);
     hidden = toggleCategory(c, hidden, cjk);
     expect(visibilityMask(c, hidden)).toBeNull();
+  });
+
+  it('lists the same facets as facetTypes.ts (which loads only with the first facet)', () => {
+    expect([...FACET_KEYS]).toEqual(FACETS.filter((f) => f.key !== 'count').map((f) => f.key));
+    expect([...FROM_POINTS]).toEqual(FACETS.filter((f) => f.source === 'points' && f.key !== 'count').map((f) => f.key));
   });
 
   it('knows its choices (what the URL may carry)', () => {
