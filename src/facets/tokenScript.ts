@@ -38,7 +38,8 @@ export function scriptOf(text: string): ScriptName {
   const letterScripts = new Set<ScriptName>();
   const kinds = new Set<'digits' | 'punctuation' | 'symbols' | 'other'>();
   for (const ch of text.trim()) {
-    if (LETTER.test(ch)) letterScripts.add(LETTER_SCRIPTS.find(([, re]) => re.test(ch))?.[0] ?? 'other');
+    if (ch === '\uFFFD') kinds.add('other');
+    else if (LETTER.test(ch)) letterScripts.add(LETTER_SCRIPTS.find(([, re]) => re.test(ch))?.[0] ?? 'other');
     else if (MARK.test(ch) || /\s/u.test(ch)) continue;
     else if (DIGIT.test(ch)) kinds.add('digits');
     else if (PUNCTUATION.test(ch)) kinds.add('punctuation');
