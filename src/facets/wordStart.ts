@@ -16,15 +16,17 @@ export function detectWordStartMarker(pieces: readonly string[]): WordStartMarke
   let byteLevel = 0;
   let wordpiece = 0;
   let used = 0;
+  let wordEnds = 0;
   for (const p of pieces) {
     if (!p) continue;
     used++;
+    if (p.length > 1 && p.endsWith(SENTENCEPIECE_SPACE)) wordEnds++;
     if (p.startsWith(SENTENCEPIECE_SPACE)) sentencepiece++;
     else if (p.startsWith(BYTE_LEVEL_SPACE)) byteLevel++;
     else if (p.startsWith(WORDPIECE_CONTINUATION) && p.length > 2) wordpiece++;
   }
   const best = Math.max(sentencepiece, byteLevel, wordpiece);
-  if (best < 0.02 * used) return 'none';
+  if (best < 0.02 * used || (best === sentencepiece && wordEnds > sentencepiece)) return 'none';
   return best === sentencepiece ? 'sentencepiece' : best === byteLevel ? 'byte-level' : 'wordpiece';
 }
 
