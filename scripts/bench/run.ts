@@ -17,7 +17,8 @@ import { benchNeighbors } from './neighbors.ts';
 const rows: BenchRow[] = [];
 /**
  * `npm run bench -- --only a,b` runs only the named sections (each section below checks `wanted`);
- * without it every section runs. Sections: core (PCA, precompute, page figures), tokenize, neighbors.
+ * without it every section runs. Sections: core (PCA, precompute, page figures), tokenize, neighbors,
+ * browser (headless Chromium; without core it precomputes its two exhibits itself).
  */
 const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only' || a.startsWith('--only='));
 const only = onlyArg ? new Set(onlyArg.replace(/^--only=/, '').split(',')) : null;
@@ -47,6 +48,27 @@ function addAbsolute(figure: string, ours: string, peer: string, ok: boolean, ta
   rows.push({ figure, ours, peer, ratio: '', target, verdict: ok ? 'met' : 'MISSED' });
 }
 
+/**
+ * Browser figures (scripts/bench/browser.ts): the full-vocabulary exhibits the precompute stage wrote
+ * (`reuse`) or precomputed there, one astro build, headless Chromium against the Plotly HTML the peer wrote.
+ */
+async function browserSection(work: string, small: string, large: string, peerHtml: string | null, reuse: boolean) {
+  log('browser: page weight, first draw, orbit and hover in headless Chromium …');
+  const browser = await benchBrowser({
+    work,
+    small: { id: 'vocab-32k', title: 'Bench: 32000 × 4096 F16, full vocabulary', modelFolder: small, precomputed: reuse ? join(work, 'pre32', 'exhibits') : undefined },
+    large: { id: 'vocab-128k', title: 'Bench: 128256 × 4096 BF16, full vocabulary', modelFolder: large, precomputed: reuse ? join(work, 'pre128', 'exhibits') : undefined },
+    peerHtml,
+    log,
+  }).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+  if (typeof browser === 'string') console.log(`browser figures skipped: ${browser}`);
+  else if (browser instanceof Error) console.log(`browser figures failed: ${browser.message}`);
+  else {
+    log(`browser: done in ${browser.seconds.toFixed(0)} s (astro build ${browser.buildSeconds.toFixed(0)} s)`);
+    rows.push(...browserRows(browser));
+  }
+}
+
 async function main() {
   console.log(`Tokenscape benchmark, ${new Date().toISOString()}: ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
   const peerMissing = peerAvailable();
@@ -71,8 +93,9 @@ async function main() {
         addAbsolute('  peak RSS of that search', mb(nb.maxRssBytes), '', nb.maxRssBytes <= 1.5 * model.tensorBytes, `≤ 1.5 × tensor (${mb(1.5 * model.tensorBytes)})`);
       }
     }
-    // `--only neighbors` skips the rest (the core section has no switch of its own yet).
-    if (only && [...only].every((section) => section === 'neighbors')) {
+    // Without `core` (e.g. `--only neighbors`, `--only browser`) the PCA and precompute figures are skipped.
+    if (only && !only.has('core') && !only.has('tokenize')) {
+      if (wanted('browser')) await browserSection(work, llama2.folder, llama3.folder, null, false);
       console.log('');
       printTable(rows);
       return;
@@ -110,22 +133,7 @@ async function main() {
     }
     if (peer32) addAbsolute('notebook Plotly HTML, 32000 points', mb(peer32.html_bytes), '', true, '(reference for page weight)');
 
-    // Browser figures (scripts/bench/browser.ts): the exhibits the precompute stage wrote, one astro build,
-    // headless Chromium against the Plotly HTML the peer wrote above.
-    log('browser: page weight, first draw, orbit and hover in headless Chromium …');
-    const browser = await benchBrowser({
-      work,
-      small: { id: 'vocab-32k', title: 'Bench: 32000 × 4096 F16, full vocabulary', modelFolder: llama2.folder, precomputed: join(work, 'pre32', 'exhibits') },
-      large: { id: 'vocab-128k', title: 'Bench: 128256 × 4096 BF16, full vocabulary', modelFolder: llama3.folder, precomputed: join(work, 'pre128', 'exhibits') },
-      peerHtml: peer32 ? join(work, 'peer-32k.html') : null,
-      log,
-    }).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
-    if (typeof browser === 'string') console.log(`browser figures skipped: ${browser}`);
-    else if (browser instanceof Error) console.log(`browser figures failed: ${browser.message}`);
-    else {
-      log(`browser: done in ${browser.seconds.toFixed(0)} s (astro build ${browser.buildSeconds.toFixed(0)} s)`);
-      rows.push(...browserRows(browser));
-    }
+    if (wanted('browser')) await browserSection(work, llama2.folder, llama3.folder, peer32 ? join(work, 'peer-32k.html') : null, true);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
