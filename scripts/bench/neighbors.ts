@@ -102,6 +102,13 @@ export async function benchNeighbors(weights: string, work: string, sampleSize: 
   const out = execFileSync(process.execPath, ['--import', 'tsx', 'scripts/bench/neighbors.ts', weights, idsFile], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   const run = JSON.parse(out.trim().split('\n').pop()!) as { seconds: number; phases: NeighborFigures['phases']; maxRssBytes: number; rows: number };
   const ids = new Uint32Array(readFileSync(idsFile).buffer.slice(0));
+  const started = performance.now();
+  const recall = await recallAgainstBruteForce(weights, ids, sampleSize, log);
+  return { ...run, ...recall, bruteSeconds: (performance.now() - started) / 1000 };
+}
+
+/** recall@K of all-vs-all neighbour ids (rows·K) against exact brute force, on `sampleSize` random queries (0 = all). */
+export async function recallAgainstBruteForce(weights: string, ids: Uint32Array, sampleSize: number, log: (s: string) => void): Promise<{ recall: number; recallQueries: number }> {
   const file = embeddingOf(weights);
   let sample: Uint32Array;
   if (sampleSize <= 0 || sampleSize >= file.rows) sample = Uint32Array.from({ length: file.rows }, (_, i) => i);
@@ -112,7 +119,6 @@ export async function benchNeighbors(weights: string, work: string, sampleSize: 
     sample = Uint32Array.from([...picked].sort((a, b) => a - b));
   }
   log(`  brute force over ${sample.length} queries …`);
-  const started = performance.now();
   let hits = 0;
   for (let s0 = 0; s0 < sample.length; s0 += 2048) {
     const part = sample.subarray(s0, Math.min(sample.length, s0 + 2048));
@@ -122,7 +128,7 @@ export async function benchNeighbors(weights: string, work: string, sampleSize: 
       for (let j = 0; j < K; j++) if (truth.has(ids[part[q] * K + j])) hits++;
     }
   }
-  return { ...run, recall: hits / (sample.length * K), recallQueries: sample.length, bruteSeconds: (performance.now() - started) / 1000 };
+  return { recall: hits / (sample.length * K), recallQueries: sample.length };
 }
 
 // Child-process entry: `tsx scripts/bench/neighbors.ts <weights> <ids-out>` prints one JSON line.
