@@ -3,7 +3,7 @@
  * ../shared/fixtures/models/tinystories-656k). Its neighbours must be what a person calls sensible; the
  * word lists below are a person's judgement of a neighbour, not expected output.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,7 +29,8 @@ describe.skipIf(!hasFixtures)('TinyStories-656K, a trained model', () => {
 
   beforeAll(async () => {
     const config = parseGalleryConfig(
-      `title: trained\nexhibits:\n  - id: ${TINYSTORIES_EXHIBIT_ID}\n    title: TinyStories\n    model: { path: ${JSON.stringify(TINYSTORIES_MODEL)} }\n    corpus: vocabulary\n`,
+      `title: trained\nexhibits:\n  - id: ${TINYSTORIES_EXHIBIT_ID}\n    title: TinyStories\n    model: { path: ${JSON.stringify(TINYSTORIES_MODEL)} }\n    corpus: vocabulary\n` +
+        `  - id: without-neighbors\n    title: Off\n    model: { path: ${JSON.stringify(TINYSTORIES_MODEL)} }\n    corpus: vocabulary\n    neighbors: false\n`,
       join(root, 'gallery.config.yaml'),
     );
     await precompute({ config, env: { ...hubEnvironment(), offline: true }, workspace: { cacheDir: join(root, 'cache'), exhibitsDir: join(root, 'exhibits') } });
@@ -54,6 +55,17 @@ describe.skipIf(!hasFixtures)('TinyStories-656K, a trained model', () => {
     expect(manifest.model).toMatchObject({ dtype: 'BF16', hiddenSize: 128 });
     expect(manifest.neighbors).toMatchObject({ k: 10, metric: 'cosine', searchedRows: 2048 });
     expect(manifest.facets).toMatchObject({ wordStartMarker: 'none', undertrainedMethod: 'tied-norm' });
+  });
+
+  it('writes no neighbours where the config says neighbors: false', () => {
+    const folder = join(root, 'exhibits', 'without-neighbors');
+    const off = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')) as ExhibitManifest;
+    expect(off.neighbors).toBeUndefined();
+    expect(off.files.neighbors).toBeUndefined();
+    expect(existsSync(join(folder, 'neighbors.bin'))).toBe(false);
+    expect(readFileSync(join(folder, 'points.csv'), 'utf8').split('\r\n')[0]).toBe(
+      'token_id,token,piece,count,x,y,z,length,script,word_start,byte,special,norm,undertrained_score,undertrained,pos',
+    );
   });
 
   it('puts an animal near "cat"', () => {
