@@ -117,7 +117,7 @@ print(json.dumps(counts))`,
     );
     const ours = Object.fromEntries(readCsv('llama2-commedia').map((p) => [String(p.id), p.count]));
     expect(ours).toEqual(reference);
-  });
+  }, 60_000);
 
   it.skipIf(!pythonHas('sklearn', 'numpy'))('places the WikiText tokens where scikit-learn PCA does', () => {
     const points = readCsv('llama2-wikitext');
@@ -144,7 +144,7 @@ print(json.dumps({"corr": [abs(float(np.corrcoef(ref[:, k], ours[:, k])[0, 1])) 
     for (const c of result.corr) expect(c).toBeGreaterThanOrEqual(0.999);
     const ratio = readManifest('llama2-wikitext').projection.explainedVarianceRatio;
     ratio.forEach((r, k) => expect(r).toBeCloseTo(result.ratio[k], 4));
-  });
+  }, 60_000);
 
   it.skipIf(!pythonHas('numpy'))('lists each point\'s 10 nearest tokens of the whole vocabulary by exact cosine, as numpy finds them', () => {
     const rows = readCsvRows('llama2-commedia');
@@ -184,7 +184,7 @@ print(json.dumps({"ids": order.tolist(), "sims": np.take_along_axis(s, order, 1)
       for (let j = 1; j < 10; j++) expect(sims[j]).toBeLessThanOrEqual(sims[j - 1]);
     });
     expect(hits / (sample.length * 10)).toBeGreaterThanOrEqual(0.99);
-  });
+  }, 60_000);
 
   it('writes neighbors.bin, facets.bin and the tokenizer files beside points.bin, each accepted by its reader', () => {
     for (const id of ['llama2-commedia', 'llama2-vocabulary']) {

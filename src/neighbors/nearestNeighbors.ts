@@ -279,7 +279,12 @@ async function rescoreExactly(
       const batch = Math.min(EXACT_BATCH, queryIndex.length - q0);
       for (let b = 0; b < batch; b++) {
         readRow(queryIndex[q0 + b], queryRaw, b * rowBytes);
-        for (let j = 0; j < c; j++) readRow(lists.indices[(q0 + b) * c + j], raw, (b * c + j) * rowBytes);
+        for (let j = 0; j < c; j++) {
+          const index = lists.indices[(q0 + b) * c + j];
+          // Every list is full when the search has more than c rows (see CandidateLists); guard anyway.
+          if (index >= 0) readRow(index, raw, (b * c + j) * rowBytes);
+          else raw.fill(0, (b * c + j) * rowBytes, (b * c + j + 1) * rowBytes);
+        }
       }
       toFloat(queryRaw, batch, queries);
       let dots: Float32Array;
@@ -295,8 +300,8 @@ async function rescoreExactly(
         const self = queryIndex[query];
         for (let j = 0; j < c; j++) {
           const other = lists.indices[query * c + j];
-          const denominator = norms[self] * norms[other];
-          exact[j] = denominator > 0 ? dots[b * c + j] / denominator : 0;
+          const denominator = other >= 0 ? norms[self] * norms[other] : 0;
+          exact[j] = other < 0 ? -Infinity : denominator > 0 ? dots[b * c + j] / denominator : 0;
           order[j] = j;
         }
         const idOf = (j: number) => searchIds[lists.indices[query * c + j]];
@@ -317,9 +322,7 @@ let table: Float32Array | null = null;
 function f16Table(): Float32Array {
   if (table) return table;
   table = new Float32Array(65536);
-  const h = new Uint16Array(1);
   for (let i = 0; i < 65536; i++) {
-    h[0] = i;
     const sign = i & 0x8000 ? -1 : 1;
     const e = (i >> 10) & 0x1f;
     const f = i & 0x3ff;
