@@ -60,7 +60,7 @@ async function quantiseRows(embedding: EmbeddingFile, ids: Uint32Array): Promise
   const values = new Int8Array(ids.length * dims);
   const scales = new Float32Array(ids.length);
   const norms = new Float64Array(ids.length);
-  const blocks = await embedding.rowBlocks(ids, 0);
+  const blocks = await embedding.rowBlocks(ids, 0, 512);
   let nonFinite = 0;
   await blocks.forEachBlock((block, first, count) => {
     for (let r = 0; r < count; r++) {
@@ -136,7 +136,7 @@ export async function nearestNeighbors(embedding: EmbeddingFile, searchIds: Uint
   const k = Math.min(options.k, n - 1);
   if (k < 1) throw new Error('nearestNeighbors: need at least two search rows');
   const c = Math.min(Math.max(options.candidates ?? DEFAULT_CANDIDATES, k), n - 1);
-  const tileRows = options.tileRows ?? Number(process.env.TOKENSCAPE_NEIGHBOR_TILE ?? 2048);
+  const tileRows = options.tileRows ?? Number(process.env.TOKENSCAPE_NEIGHBOR_TILE ?? 1024);
   const started = performance.now();
   const cpu0 = cpuNow();
 
