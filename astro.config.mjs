@@ -73,16 +73,22 @@ function exhibitsIntegration() {
           await cp(path.join(exhibitsDir, 'gallery.json'), path.join(out, 'gallery.json'));
         }
         for (const e of gallery.exhibits) {
-          const points = path.basename(e.files?.points ?? 'points.bin');
+          const f = e.files ?? {};
+          const points = path.basename(f.points ?? 'points.bin');
+          // Fetched by the viewer on demand: neighbours on the first selection, facets for "Colour by",
+          // the tokenizer for a search that needs it.
+          const binaries = [points, f.neighbors, f.facets].filter(Boolean).map((name) => path.basename(name));
           if (outside) {
-            const files = ['manifest.json', points, path.basename(e.files?.csv ?? 'points.csv')];
+            const files = ['manifest.json', path.basename(f.csv ?? 'points.csv'), ...binaries, f.tokenizer, f.tokenizerConfig].filter(Boolean);
             await mkdir(path.join(out, e.id), { recursive: true });
-            for (const f of files) await cp(path.join(exhibitsDir, e.id, f), path.join(out, e.id, f));
+            for (const name of files) await cp(path.join(exhibitsDir, e.id, path.basename(name)), path.join(out, e.id, path.basename(name)));
           }
-          // Static hosts (GitHub Pages among them) send binary files uncompressed, so the published copy is
+          // Static hosts (GitHub Pages among them) send binary files uncompressed, so the published copies are
           // gzip-compressed here and inflated by the viewer (src/viewer/data.ts): about a third smaller.
-          const published = path.join(out, e.id, points);
-          await writeFile(published, gzipSync(await readFile(published), { level: 9 }));
+          for (const name of binaries) {
+            const published = path.join(out, e.id, name);
+            await writeFile(published, gzipSync(await readFile(published), { level: 9 }));
+          }
         }
         if (outside) logger.info(`published ${gallery.exhibits.length} exhibit(s) from ${exhibitsDir}`);
       },
@@ -102,7 +108,9 @@ export default defineConfig({
   integrations: [exhibitsIntegration()],
   vite: {
     // Keep every script an external file, so the Content-Security-Policy needs no hashes.
-    build: { assetsInlineLimit: 0, chunkSizeWarningLimit: 600 },
+    // No modulepreload <link>s injected for lazily imported chunks (neighbours, facets, tokenizer): the page
+    // adds no elements of its own making at run time, which the hostile-token tests watch for.
+    build: { assetsInlineLimit: 0, chunkSizeWarningLimit: 600, modulePreload: false },
     server: { fs: { allow: [root, exhibitsDir] } },
   },
 });

@@ -42,7 +42,7 @@ describe('the repository default gallery.config.yaml', () => {
     const file = resolve('gallery.config.yaml');
     const gallery = parseGalleryConfig(await readFile(file, 'utf8'), file);
     const llama = { kind: 'hub', id: 'meta-llama/Llama-2-7b-hf', revision: 'main' };
-    const options = { tensor: 'input', projection: { fit: 'corpus' }, color: { clip: 100 }, includeSpecial: false, description: null };
+    const options = { tensor: 'input', projection: { fit: 'corpus' }, color: { clip: 100 }, includeSpecial: false, neighbors: { k: 10 }, description: null };
     expect(gallery).toMatchObject({ file, title: 'LLaMA 2 token embeddings', description: null });
     expect(gallery.exhibits).toEqual([
       {
@@ -140,9 +140,29 @@ exhibits:
     ]);
   });
 
-  it('without defaults, fits on the corpus, clips at 100 and leaves out special tokens', () => {
+  it('without defaults, fits on the corpus, clips at 100, leaves out special tokens and lists 10 neighbours', () => {
     const [ex] = parseGalleryConfig(config(), FILE).exhibits;
-    expect(ex).toMatchObject({ projection: { fit: 'corpus' }, color: { clip: 100 }, includeSpecial: false });
+    expect(ex).toMatchObject({ projection: { fit: 'corpus' }, color: { clip: 100 }, includeSpecial: false, neighbors: { k: 10 } });
+  });
+
+  it('neighbors: k per exhibit or under defaults, and false turns them off', () => {
+    const gallery = parseGalleryConfig(
+      `title: T
+defaults:
+  neighbors: { k: 20 }
+exhibits:
+  - { id: a, title: A, model: m, corpus: vocabulary }
+  - { id: b, title: B, model: m, corpus: vocabulary, neighbors: { k: 5 } }
+  - { id: c, title: C, model: m, corpus: vocabulary, neighbors: false }
+  - { id: d, title: D, model: m, corpus: vocabulary, neighbors: {} }
+`,
+      FILE,
+    );
+    expect(gallery.exhibits.map((e) => e.neighbors)).toEqual([{ k: 20 }, { k: 5 }, null, { k: 20 }]);
+    const off = parseGalleryConfig(config('    neighbors: { k: 3 }\n', 'defaults: { neighbors: false }\n'), FILE);
+    expect(off.exhibits[0].neighbors).toEqual({ k: 3 });
+    const allOff = parseGalleryConfig(config('', 'defaults: { neighbors: false }\n'), FILE);
+    expect(allOff.exhibits[0].neighbors).toBeNull();
   });
 });
 
@@ -162,7 +182,7 @@ describe('a bad config is rejected with the file, the line, the key and what is 
 
   it('unknown key, with a suggestion and the allowed keys', () => {
     const err = errorOf(config('    colour: { clip: 50 }\n'));
-    expectProblem(err, 7, 'exhibits[0].colour', 'unknown key "colour"', 'did you mean "color"', 'allowed: id, title, description, model, tensor, corpus, projection, color, include_special');
+    expectProblem(err, 7, 'exhibits[0].colour', 'unknown key "colour"', 'did you mean "color"', 'allowed: id, title, description, model, tensor, corpus, projection, color, include_special, neighbors');
     expect(err.context).toMatchObject({ file: FILE, line: 7, column: 5, field: 'exhibits[0].colour' });
   });
 
@@ -208,6 +228,23 @@ describe('a bad config is rejected with the file, the line, the key and what is 
   ])('bad clip %s', (clip, problem) => {
     const err = errorOf(config(`    color: { clip: ${clip} }\n`));
     expectProblem(err, 7, 'exhibits[0].color.clip', problem, 'allowed: a positive integer');
+  });
+
+  it.each([
+    ['{ k: 0 }', 'exhibits[0].neighbors.k', 'is not positive'],
+    ['{ k: 2.5 }', 'exhibits[0].neighbors.k', 'is not a whole number'],
+    ['{ k: 1000 }', 'exhibits[0].neighbors.k', 'is more than 100'],
+    ['{ count: 5 }', 'exhibits[0].neighbors.count', 'unknown key "count"'],
+    ['true', 'exhibits[0].neighbors', 'expected false or a mapping like { k: 10 }, got boolean'],
+    ['10', 'exhibits[0].neighbors', 'got number'],
+  ])('bad neighbors %s', (value, field, problem) => {
+    const err = errorOf(config(`    neighbors: ${value}\n`));
+    expectProblem(err, 7, field, problem);
+  });
+
+  it('bad neighbors in defaults', () => {
+    const err = errorOf(config('', 'defaults:\n  neighbors:\n    k: -3\n'));
+    expectProblem(err, 4, 'defaults.neighbors.k', 'is not positive', 'allowed: a whole number from 1 to 100');
   });
 
   it('bad clip in defaults', () => {

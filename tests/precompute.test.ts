@@ -12,6 +12,8 @@ import { buildFixtureMirror, LLAMA_REPO, GATED_REPO } from '../scripts/loopback-
 import { startLoopbackHub, type LoopbackHub } from '../scripts/loopback-hub/server.ts';
 import type { ExhibitManifest, GalleryIndex } from '../src/artifact/manifest.ts';
 import { readExhibit } from '../src/artifact/readExhibit.ts';
+import { readFacets } from '../src/artifact/readFacets.ts';
+import { readNeighbors } from '../src/artifact/readNeighbors.ts';
 import { loadGalleryConfig, parseGalleryConfig } from '../src/config/index.ts';
 import { TokenscapeError } from '../src/errors.ts';
 import type { HubEnvironment } from '../src/hub/hubEnvironment.ts';
@@ -32,16 +34,15 @@ describe.skipIf(!hasFixtures)('precompute against a loopback Hub', () => {
   const log: string[] = [];
 
   const readManifest = (id: string) => JSON.parse(readFileSync(join(workspace.exhibitsDir, id, 'manifest.json'), 'utf8')) as ExhibitManifest;
+  /** points.csv rows by column name (RFC 4180: quoted fields may hold commas and doubled quotes). */
+  const readCsvRows = (id: string): Record<string, string>[] => {
+    const lines = readFileSync(join(workspace.exhibitsDir, id, 'points.csv'), 'utf8').trim().split('\r\n');
+    const fields = (line: string) => [...line.matchAll(/(?:^|,)("(?:[^"]|"")*"|[^,]*)/g)].map((m) => m[1].replace(/^"|"$/g, '').replaceAll('""', '"'));
+    const header = fields(lines[0]);
+    return lines.slice(1).map((line) => Object.fromEntries(fields(line).map((v, i) => [header[i], v])));
+  };
   const readCsv = (id: string) =>
-    readFileSync(join(workspace.exhibitsDir, id, 'points.csv'), 'utf8')
-      .trim()
-      .split('\r\n')
-      .slice(1)
-      .map((line) => {
-        const id = Number(line.slice(0, line.indexOf(',')));
-        const tail = line.split(',').slice(-4).map(Number);
-        return { id, count: tail[0], xyz: tail.slice(1) };
-      });
+    readCsvRows(id).map((row) => ({ id: Number(row.token_id), count: Number(row.count), xyz: [Number(row.x), Number(row.y), Number(row.z)] }));
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'tks-precompute-'));
@@ -116,7 +117,7 @@ print(json.dumps(counts))`,
     );
     const ours = Object.fromEntries(readCsv('llama2-commedia').map((p) => [String(p.id), p.count]));
     expect(ours).toEqual(reference);
-  });
+  }, 60_000);
 
   it.skipIf(!pythonHas('sklearn', 'numpy'))('places the WikiText tokens where scikit-learn PCA does', () => {
     const points = readCsv('llama2-wikitext');
@@ -143,6 +144,70 @@ print(json.dumps({"corr": [abs(float(np.corrcoef(ref[:, k], ours[:, k])[0, 1])) 
     for (const c of result.corr) expect(c).toBeGreaterThanOrEqual(0.999);
     const ratio = readManifest('llama2-wikitext').projection.explainedVarianceRatio;
     ratio.forEach((r, k) => expect(r).toBeCloseTo(result.ratio[k], 4));
+  }, 60_000);
+
+  it.skipIf(!pythonHas('numpy'))('lists each point\'s 10 nearest tokens of the whole vocabulary by exact cosine, as numpy finds them', () => {
+    const rows = readCsvRows('llama2-commedia');
+    const manifest = readManifest('llama2-commedia');
+    expect(manifest.neighbors).toMatchObject({ k: 10, metric: 'cosine', searchedRows: 32000 });
+    const sample = rows.filter((_, i) => i % 97 === 0);
+    const result = runPython<{ ids: number[][]; sims: number[][] }>(
+      `
+import json, struct, sys
+import numpy as np
+path, ids = sys.argv[1], json.load(sys.stdin)
+with open(path, 'rb') as f:
+    n = struct.unpack('<Q', f.read(8))[0]
+    t = json.loads(f.read(n))['model.embed_tokens.weight']
+    f.seek(8 + n + t['data_offsets'][0])
+    e = np.frombuffer(f.read(t['data_offsets'][1] - t['data_offsets'][0]), dtype=np.float16).reshape(t['shape']).astype(np.float64)
+u = e / np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-300)
+s = u[ids] @ u.T
+s[np.arange(len(ids)), ids] = -np.inf
+order = np.argsort(-s, axis=1, kind='stable')[:, :10]
+print(json.dumps({"ids": order.tolist(), "sims": np.take_along_axis(s, order, 1).tolist()}))`,
+      [join(mirror, 'models', LLAMA_REPO, 'model-00002-of-00002.safetensors')],
+      JSON.stringify(sample.map((r) => Number(r.token_id))),
+    );
+    let hits = 0;
+    sample.forEach((row, q) => {
+      const ours = row.neighbors.split(' ').map(Number);
+      const sims = row.similarities.split(' ').map(Number);
+      expect(ours).toHaveLength(10);
+      expect(ours).not.toContain(Number(row.token_id));
+      hits += ours.filter((id) => result.ids[q].includes(id)).length;
+      // Each reported similarity is the exact cosine of its pair (4 decimals in the CSV).
+      const exact = new Map(result.ids[q].map((id, j) => [id, result.sims[q][j]]));
+      ours.forEach((id, j) => {
+        if (exact.has(id)) expect(sims[j]).toBeCloseTo(exact.get(id)!, 4);
+      });
+      for (let j = 1; j < 10; j++) expect(sims[j]).toBeLessThanOrEqual(sims[j - 1]);
+    });
+    expect(hits / (sample.length * 10)).toBeGreaterThanOrEqual(0.99);
+  }, 60_000);
+
+  it('writes neighbors.bin, facets.bin and the tokenizer files beside points.bin, each accepted by its reader', () => {
+    for (const id of ['llama2-commedia', 'llama2-vocabulary']) {
+      const folder = join(workspace.exhibitsDir, id);
+      const manifest = readManifest(id);
+      const points = readExhibit(readFileSync(join(folder, 'points.bin')));
+      const neighbors = readNeighbors(readFileSync(join(folder, manifest.files.neighbors!)), points.count);
+      expect(neighbors.k).toBe(10);
+      // A neighbour that is on the map refers to its point; the others are named in the extra table.
+      const onMap = new Set(points.ids);
+      for (const id of neighbors.extra.ids) expect(onMap.has(id)).toBe(false);
+      const facets = readFacets(readFileSync(join(folder, manifest.files.facets)), points.count);
+      expect(facets.count).toBe(points.count);
+      expect(manifest.facets).toMatchObject({ wordStartMarker: 'sentencepiece', undertrainedMethod: 'lowest-norm' });
+      expect(JSON.parse(readFileSync(join(folder, manifest.files.tokenizer!), 'utf8')).model.type).toBe('BPE');
+      expect(manifest.projection.axisEnds).toHaveLength(3);
+      for (const end of manifest.projection.axisEnds) {
+        expect(end.negative).toHaveLength(8);
+        expect(end.positive).toHaveLength(8);
+        for (const t of [...end.negative, ...end.positive]) expect(onMap.has(t)).toBe(true);
+      }
+    }
+    expect(readManifest('llama2-vocabulary').neighbors!.searchedRows).toBe(32000);
   });
 
   it('fetches and recomputes nothing on a second run, and rebuilds only the exhibit that changed', async () => {

@@ -31,9 +31,13 @@
  *     tooltip showing a token (a MutationObserver on the tooltip); the viewer picks on the GPU in the
  *     next frame. Median of the points tried (5). Plotly is not orbited at 128256 points: at 32000
  *     one of its frames (1.8 M triangle vertices) takes SwiftShader seconds, and in a 2 s drag at
- *     128256 none was drawn.
+ *     128256 none was drawn. The viewer's token labels are on (its default) in these runs; the 128256
+ *     one runs again with `?labels=off`, so the labels' cost shows beside it.
+ *  5. Issue 8's lazy files: bytes per point of neighbors.bin and facets.bin as published (gzip, by
+ *     astro.config.mjs), and that the first paint fetched none of them (nor the tokenizer); page weight
+ *     against the figure before issue 8 (README: 0.50 MB at commit 9f4d7c9, the same page).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -52,6 +56,10 @@ const BASE = '/site';
 const PEER_PATH = '/peer/plotly-32k.html';
 const VIEWPORT = { width: 1100, height: 800 };
 const LOAD_TIMEOUT = 120_000;
+/** Page weight of the 32000-point page (all responses, uncompressed) before issue 8 (README, commit 9f4d7c9). */
+const BEFORE_ISSUE_8_BYTES = 0.5e6;
+/** Files the viewer fetches only on demand (issue 8): never at first paint. */
+const LAZY_FILES = /\/(neighbors\.bin|facets\.bin|tokenizer\.json|tokenizer_config\.json)$|\/tokenizers\.[^/]*\.js$/;
 /** Frames an orbit measurement waits for (drawn after its first 200 ms). */
 const MIN_FRAMES = 4;
 
@@ -131,9 +139,11 @@ export interface BrowserFigures {
   weight: { ours: PageWeight; peer: PageWeight | null; peerFileBytes: number | null };
   firstDraw: { ours: FirstDraw[]; peer: FirstDraw[] | null };
   /** Plotly's orbit only at the small size (see the top of this file). */
-  orbit: { small: OrbitFigures; large: OrbitFigures; peerSmall: OrbitFigures | null };
+  orbit: { small: OrbitFigures; large: OrbitFigures; peerSmall: OrbitFigures | null; largeNoLabels: OrbitFigures };
   /** The optional 262144-point exhibit. */
   huge: { points: number; weight: PageWeight; firstDraw: FirstDraw[]; orbit: OrbitFigures } | null;
+  /** Per point of the large exhibit: neighbors.bin and facets.bin as published (gzip) and as written. */
+  lazy: { neighborsPerPoint: number | null; neighborsRawPerPoint: number | null; facetsPerPoint: number | null; k: number | null; firstPaintFetches: string[] };
   buildSeconds: number;
   seconds: number;
 }
@@ -490,13 +500,14 @@ export async function benchBrowser(options: BrowserBenchOptions): Promise<Browse
       [`${BASE}/${small.id}/`, nSmall, 'viewer', 'Tokenscape'],
       [`${BASE}/${large.id}/`, nLarge, 'viewer', 'Tokenscape'],
       [PEER_PATH, nSmall, 'plotly', peerHtml],
+      [`${BASE}/${large.id}/?labels=off`, nLarge, 'viewer', 'Tokenscape'],
     ];
     for (const [at, points, kind, available] of orbitRuns) {
       if (!available) {
         orbits.push(null);
         continue;
       }
-      log(`browser: 3D orbit${kind === 'viewer' ? ' and hover' : ''}, ${kind === 'viewer' ? 'Tokenscape' : 'Plotly'}, ${points} points …`);
+      log(`browser: 3D orbit${kind === 'viewer' ? ' and hover' : ''}, ${kind === 'viewer' ? `Tokenscape${at.includes('labels=off') ? ' (labels off)' : ''}` : 'Plotly'}, ${points} points …`);
       const o = await orbit(browser, `${server.origin}${at}`, points, kind, 2000, 5);
       log(`  ${o.frames} frames, frame ${o.frameMedian.toFixed(1)} / ${o.frameP95.toFixed(1)} ms (median / p95), JS per frame ${o.jsMedian.toFixed(2)} / ${o.jsP95.toFixed(2)} ms, ${o.uploaded} B uploaded to GPU buffers (${o.uploadedAtLoad} B at load)${kind === 'viewer' ? `, hover ${o.hover.map((h) => h.toFixed(0)).join(', ')} ms` : ''}`);
       orbits.push(o);
@@ -513,12 +524,26 @@ export async function benchBrowser(options: BrowserBenchOptions): Promise<Browse
       log(`  ${(weight.pages / 1e6).toFixed(2)} MB served, first draw ${draws.map((d) => d.drawn.toFixed(0)).join(', ')} ms, frame ${o.frameMedian.toFixed(1)} ms, hover ${o.hover.map((h) => h.toFixed(0)).join(', ')} ms`);
       hugeFigures = { points: n, weight, firstDraw: draws, orbit: o };
     }
+    const published = (m: ExhibitManifest, name: string | undefined) => {
+      const file = name ? path.join(siteDir, 'dist', 'exhibits', m.id, name) : null;
+      return file && existsSync(file) ? statSync(file).size : null;
+    };
+    const perPoint = (bytes: number | null) => (bytes === null ? null : bytes / nLarge);
+    const lazy = {
+      neighborsPerPoint: perPoint(published(large, large.files.neighbors)),
+      neighborsRawPerPoint: perPoint(large.files.neighborsBytes ?? null),
+      facetsPerPoint: perPoint(published(large, large.files.facets)),
+      k: large.neighbors?.k ?? null,
+      firstPaintFetches: oursWeight.resources.filter((r) => LAZY_FILES.test(r.path)).map((r) => r.path),
+    };
+    log(`browser: lazy files of ${large.id}: neighbors.bin ${lazy.neighborsPerPoint?.toFixed(1)} B/point published (${lazy.neighborsRawPerPoint?.toFixed(1)} written, k ${lazy.k}), facets.bin ${lazy.facetsPerPoint?.toFixed(1)} B/point; fetched at first paint: ${lazy.firstPaintFetches.join(', ') || 'none'}`);
     return {
       huge: hugeFigures,
+      lazy,
       points: { small: nSmall, large: nLarge },
       weight: { ours: oursWeight, peer: peerWeight, peerFileBytes: peerHtml ? (await readFile(peerHtml)).length : null },
       firstDraw: { ours: oursDraw, peer: peerHtml ? peerDraw : null },
-      orbit: { small: orbits[0]!, large: orbits[1]!, peerSmall: orbits[2] },
+      orbit: { small: orbits[0]!, large: orbits[1]!, peerSmall: orbits[2], largeNoLabels: orbits[3]! },
       buildSeconds,
       seconds: (performance.now() - started) / 1000,
     };
@@ -553,13 +578,45 @@ export function browserRows(f: BrowserFigures): BenchRow[] {
   return [
     ratioRow(`page weight, ${n}-point exhibit page (all responses, uncompressed)`, f.weight.ours.raw, f.weight.peer?.raw ?? f.weight.peerFileBytes, mb, 0.05, '≤ 0.05 × Plotly HTML'),
     ratioRow('  as served (gzip for text types, like GitHub Pages)', f.weight.ours.pages, f.weight.peer?.pages ?? null, mb, null, '(on the wire; no target)'),
+    {
+      figure: '  the same page before issue 8 (neighbours, labels, facets, tokenizer search)',
+      ours: mb(f.weight.ours.raw),
+      peer: `${mb(BEFORE_ISSUE_8_BYTES)} (9f4d7c9)`,
+      ratio: `${(f.weight.ours.raw / BEFORE_ISSUE_8_BYTES).toFixed(3)}×`,
+      target: '≤ 1.05 × before; lazy files not fetched',
+      verdict: f.weight.ours.raw <= 1.05 * BEFORE_ISSUE_8_BYTES && f.lazy.firstPaintFetches.length === 0 ? 'met' : 'MISSED',
+    },
+    {
+      figure: `neighbors.bin per point, ${N}-point exhibit (k = ${f.lazy.k ?? '?'}; fetched on first select)`,
+      ours: f.lazy.neighborsPerPoint === null ? 'n/a' : `${f.lazy.neighborsPerPoint.toFixed(1)} B gzip`,
+      peer: f.lazy.neighborsRawPerPoint === null ? '' : `${f.lazy.neighborsRawPerPoint.toFixed(1)} B as written`,
+      ratio: '',
+      target: '(report)',
+      verdict: '',
+    },
+    {
+      figure: '  facets.bin per point (fetched when "Colour by" picks a facet)',
+      ours: f.lazy.facetsPerPoint === null ? 'n/a' : `${f.lazy.facetsPerPoint.toFixed(1)} B gzip`,
+      peer: '',
+      ratio: '',
+      target: '(report)',
+      verdict: '',
+    },
     ratioRow(`time to first drawn points, ${n} points (median of ${f.firstDraw.ours.length})`, median(f.firstDraw.ours.map((d) => d.drawn)), peerDrawn, ms, 0.25, '≤ 0.25 × Plotly HTML'),
     {
-      figure: `3D orbit frame time, ${N} points (median / p95, SwiftShader)`,
+      figure: `3D orbit frame time, ${N} points, labels on (median / p95, SwiftShader)`,
       ours: frames(large),
       peer: 'n/a',
       ratio: '',
       target: '(report)',
+      verdict: '',
+    },
+    {
+      figure: `  the same with the token labels off (?labels=off)`,
+      ours: frames(f.orbit.largeNoLabels),
+      peer: 'n/a',
+      ratio: `${(large.frameMedian / f.orbit.largeNoLabels.frameMedian).toFixed(2)}× with labels`,
+      target: 'labels: no per-point work per frame',
       verdict: '',
     },
     {

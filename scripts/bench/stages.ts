@@ -25,9 +25,13 @@ export async function benchPca(weights: string): Promise<{ seconds: number; iter
   return { seconds: (performance.now() - started) / 1000, iterations: fit.model.iterations, ratio: fit.model.explainedVarianceRatio };
 }
 
-/** The whole precompute of a full-vocabulary exhibit of a local model folder, from a cold Tokenscape cache. */
-export async function benchPrecompute(folder: string, workdir: string): Promise<{ seconds: number }> {
-  const config = parseGalleryConfig(`title: bench\nexhibits:\n  - id: vocabulary\n    title: vocabulary\n    model: { path: ${JSON.stringify(folder)} }\n    corpus: vocabulary\n`, `${workdir}/gallery.yaml`);
+/**
+ * The whole precompute of a full-vocabulary exhibit of a local model folder, from a cold Tokenscape cache.
+ * `neighbors: false` leaves out the neighbour search, which has rows of its own (scripts/bench/neighbors.ts).
+ */
+export async function benchPrecompute(folder: string, workdir: string, neighbors = true): Promise<{ seconds: number }> {
+  const options = neighbors ? '' : '    neighbors: false\n';
+  const config = parseGalleryConfig(`title: bench\nexhibits:\n  - id: vocabulary\n    title: vocabulary\n    model: { path: ${JSON.stringify(folder)} }\n    corpus: vocabulary\n${options}`, `${workdir}/gallery.yaml`);
   const started = performance.now();
   await precompute({ config, env: { ...hubEnvironment(), offline: true }, workspace: { cacheDir: `${workdir}/cache`, exhibitsDir: `${workdir}/exhibits` } });
   return { seconds: (performance.now() - started) / 1000 };
@@ -48,6 +52,6 @@ export async function benchFloor(weights: string, passes: number): Promise<{ sec
 // Child-process entry: `tsx scripts/bench/stages.ts <stage> <args...>` prints one JSON line with maxRSS.
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [stage, ...args] = process.argv.slice(2);
-  const result = stage === 'pca' ? await benchPca(args[0]) : stage === 'floor' ? await benchFloor(args[0], Number(args[1])) : await benchPrecompute(args[0], args[1]);
+  const result = stage === 'pca' ? await benchPca(args[0]) : stage === 'floor' ? await benchFloor(args[0], Number(args[1])) : await benchPrecompute(args[0], args[1], args[2] !== 'no-neighbors');
   process.stdout.write(`${JSON.stringify({ ...result, maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`);
 }

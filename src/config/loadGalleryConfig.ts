@@ -47,12 +47,15 @@ const MODEL_FORMS =
 const TOKENIZER_FORMS = 'a Hugging Face model id whose tokenizer to use (e.g. meta-llama/Llama-2-7b-hf), a local tokenizer folder (./folder) or, for llama2c, a tokenizer.bin file (./tokenizer.bin)';
 const CORPUS_FORMS = 'vocabulary, { dataset: <id>, config: <name>, split: <split>, column: <name>, revision: <rev> }, { url: <http(s) URL> } or { file: <path> }';
 
+export const DEFAULT_NEIGHBORS = 10;
+export const MAX_NEIGHBORS = 100;
+
 const ALLOWED: Record<string, string> = {
   title: 'a non-empty string',
   description: 'a string (markdown)',
-  defaults: 'a mapping of projection, color, include_special',
+  defaults: 'a mapping of projection, color, include_special, neighbors',
   exhibits: 'a list of exhibits, each a mapping with id, title, model, corpus',
-  exhibit: 'a mapping with id, title, model, corpus and optionally description, tensor, projection, color, include_special',
+  exhibit: 'a mapping with id, title, model, corpus and optionally description, tensor, projection, color, include_special, neighbors',
   id: 'lowercase letters, digits, "-" and "_", starting with a letter or digit, at most 64 characters, e.g. llama2-wikitext',
   model: MODEL_FORMS,
   hub: 'a Hugging Face model id, e.g. meta-llama/Llama-2-7b-hf',
@@ -75,6 +78,8 @@ const ALLOWED: Record<string, string> = {
   color: '{ clip: <positive integer> }',
   clip: 'a positive integer, e.g. 100',
   include_special: 'true, false',
+  neighbors: `false, or { k: <1..${MAX_NEIGHBORS}> } (nearest tokens listed per point; default { k: ${DEFAULT_NEIGHBORS} })`,
+  k: `a whole number from 1 to ${MAX_NEIGHBORS}, e.g. ${DEFAULT_NEIGHBORS}`,
   '': 'a mapping with title, exhibits and optionally description, defaults',
 };
 
@@ -150,10 +155,24 @@ const optionalText = z.string().nullish();
 const hubId = checked(hubIdProblem);
 const revision = nonEmpty.optional();
 
+const neighborsObject = strictObject({
+  k: z.number().int().positive('must be positive').max(MAX_NEIGHBORS, `is more than ${MAX_NEIGHBORS}`).optional(),
+});
+/** `false` turns neighbours off; a mapping sets k (missing keys come from defaults). */
+const neighborsOption = z
+  .unknown()
+  .transform((v, ctx): { k?: number } | false | undefined => {
+    if (v === undefined || v === false) return v;
+    if (isRecord(v)) return parseInto(ctx, neighborsObject, v) ?? z.NEVER;
+    return fail(ctx, `expected false or a mapping like { k: ${DEFAULT_NEIGHBORS} }, got ${typeName(v)}`);
+  })
+  .optional();
+
 const exhibitOptions = {
   projection: strictObject({ fit: z.enum(['corpus', 'vocabulary']).optional() }).optional(),
   color: strictObject({ clip: z.number().int().positive('must be positive').optional() }).optional(),
   include_special: z.boolean().optional(),
+  neighbors: neighborsOption,
 };
 
 const tokenizerField = z.string().optional();
@@ -370,10 +389,16 @@ export function parseGalleryConfig(text: string, file: string): GalleryConfig {
       projection: { fit: ex.projection?.fit ?? defaults.projection?.fit ?? 'corpus' },
       color: { clip: ex.color?.clip ?? defaults.color?.clip ?? 100 },
       includeSpecial: ex.include_special ?? defaults.include_special ?? false,
+      neighbors: resolveNeighbors(ex.neighbors, defaults.neighbors),
       line: where(locate(doc, ['exhibits', i])).line,
     }),
   );
   return { file, title: data.title, description: data.description ?? null, exhibits };
+}
+
+function resolveNeighbors(own: { k?: number } | false | undefined, fallback: { k?: number } | false | undefined): { k: number } | null {
+  if (own === false || (own === undefined && fallback === false)) return null;
+  return { k: own?.k ?? (fallback || undefined)?.k ?? DEFAULT_NEIGHBORS };
 }
 
 function toProblems(issue: z.ZodIssue, raw: unknown): Problem[] {

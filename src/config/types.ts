@@ -40,6 +40,8 @@ export interface ExhibitConfig {
   projection: { fit: 'corpus' | 'vocabulary' };
   color: { clip: number };
   includeSpecial: boolean;
+  /** k nearest tokens per point (config `neighbors`), or null when turned off (`neighbors: false`). */
+  neighbors: { k: number } | null;
   /** 1-based line of this exhibit in the config file, for later error messages */
   line: number;
 }

@@ -6,6 +6,7 @@ import { CSV_FILE, MANIFEST_FILE, POINTS_FILE, type ExhibitManifest } from '../a
 import { readExhibit } from '../artifact/readExhibit.ts';
 import { TokenscapeError } from '../errors.ts';
 import type { StageProgress } from './progress.ts';
+import { POS_TAGS, SCRIPTS, type ExhibitFacets } from '../facets/facetTypes.ts';
 import { tempPathFor } from './workspace.ts';
 
 /** The manifest of an exhibit already on disk, if all its files are there and complete. */
@@ -16,10 +17,22 @@ export async function readExistingExhibit(exhibitsDir: string, id: string): Prom
     const points = await stat(join(folder, POINTS_FILE));
     const csv = await stat(join(folder, CSV_FILE));
     if (points.size !== manifest.files.pointsBytes || csv.size !== manifest.files.csvBytes) return null;
+    const f = manifest.files;
+    for (const [name, bytes] of [[f.neighbors, f.neighborsBytes], [f.facets, f.facetsBytes], [f.tokenizer, f.tokenizerBytes], [f.tokenizerConfig, f.tokenizerConfigBytes]] as const) {
+      if (name !== undefined && (await stat(join(folder, name))).size !== bytes) return null;
+    }
     return manifest;
   } catch {
     return null;
   }
+}
+
+/** A file beside points.bin (neighbors.bin, facets.bin, tokenizer.json …) and the check its reader makes. */
+export interface ExtraExhibitFile {
+  name: string;
+  data: Uint8Array | string;
+  /** Throws when the reader rejects the bytes as written. */
+  check: (bytes: Uint8Array) => void | Promise<void>;
 }
 
 /**
@@ -29,7 +42,7 @@ export async function readExistingExhibit(exhibitsDir: string, id: string): Prom
 export async function writeExhibitFolder(
   exhibitsDir: string,
   id: string,
-  files: { points: Uint8Array; csv: string; manifest: ExhibitManifest },
+  files: { points: Uint8Array; csv: string; manifest: ExhibitManifest; more?: ExtraExhibitFile[] },
 ): Promise<void> {
   // The page decodes points.bin with this same reader: what it would reject is never published.
   try {
@@ -45,6 +58,11 @@ export async function writeExhibitFolder(
   try {
     await writeFile(join(temp, POINTS_FILE), files.points);
     await writeFile(join(temp, CSV_FILE), files.csv);
+    for (const file of files.more ?? []) {
+      await writeFile(join(temp, file.name), file.data);
+      // What is published is what its reader accepts: read the written file back before the swap.
+      await file.check(new Uint8Array(await readFile(join(temp, file.name))));
+    }
     // The manifest goes last: its presence with matching sizes is what marks an exhibit complete.
     await writeFile(join(temp, MANIFEST_FILE), `${JSON.stringify(files.manifest, null, 2)}\n`);
     if (existsSync(folder)) {
@@ -68,16 +86,39 @@ export function pointsCsv(
   pieces: string[],
   counts: ArrayLike<number>,
   positions: Float64Array,
+  more?: CsvColumns,
   stage?: StageProgress,
 ): string {
   const quote = (s: string) => `"${s.replaceAll('"', '""')}"`;
-  const lines = ['token_id,token,piece,count,x,y,z'];
+  const header = ['token_id,token,piece,count,x,y,z'];
+  if (more?.neighbors) header.push('neighbors,similarities');
+  if (more?.facets) header.push('length,script,word_start,byte,special,norm,undertrained_score,undertrained,pos');
+  const lines = [header.join(',')];
+  const nb = more?.neighbors;
+  const fc = more?.facets;
+  const WORD_START = ['no', 'yes', ''];
   for (let i = 0; i < ids.length; i++) {
-    lines.push(
-      `${ids[i]},${quote(texts[i])},${quote(pieces[i])},${counts[i]},${positions[i * 3]},${positions[i * 3 + 1]},${positions[i * 3 + 2]}`,
-    );
+    let line = `${ids[i]},${quote(texts[i])},${quote(pieces[i])},${counts[i]},${positions[i * 3]},${positions[i * 3 + 1]},${positions[i * 3 + 2]}`;
+    if (nb) {
+      const row = Array.from(nb.ids.subarray(i * nb.k, (i + 1) * nb.k));
+      const sims = Array.from(nb.similarities.subarray(i * nb.k, (i + 1) * nb.k), (v) => v.toFixed(4));
+      line += `,${row.join(' ')},${sims.join(' ')}`;
+    }
+    if (fc && more) {
+      line += `,${fc.length[i]},${SCRIPTS[fc.script[i]]},${WORD_START[fc.wordStart[i]]},${more.byteToken[i] ? 1 : 0},${more.special[i] ? 1 : 0}`;
+      line += `,${fc.norm[i]},${fc.undertrainedScore[i]},${fc.undertrained[i]},${POS_TAGS[fc.pos[i]]}`;
+    }
+    lines.push(line);
     if ((i & 4095) === 4095) stage?.update(i + 1);
   }
   stage?.update(ids.length);
   return `${lines.join('\r\n')}\r\n`;
+}
+
+/** The columns points.csv gains after z (docs/format.md). */
+export interface CsvColumns {
+  neighbors?: { ids: Uint32Array; similarities: Float32Array; k: number };
+  facets?: ExhibitFacets;
+  byteToken: boolean[];
+  special: boolean[];
 }

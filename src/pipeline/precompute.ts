@@ -17,6 +17,8 @@ import { describeTokens } from '../tokens/describeTokens.ts';
 import { pointsCsv, readExistingExhibit, writeExhibitFolder } from './exhibitFiles.ts';
 import { openModel, type ModelContext, type OpenedModel } from './modelContext.ts';
 import { countingLines, progress, trackPasses } from './progress.ts';
+import { extrasKeyParts, exhibitExtras } from './exhibitExtras.ts';
+import { axisEnds } from '../projection/axisEnds.ts';
 import { TEMP_MARK, cachedJson, hashKey, sweepPartials, writeFileAtomic, type Workspace } from './workspace.ts';
 
 /** Bump when the meaning of the outputs changes, so old caches are not trusted. */
@@ -144,7 +146,8 @@ async function buildExhibit(exhibit: ExhibitConfig, model: ModelContext, options
     hiddenSize: model.cols,
   };
   const cacheKey = hashKey('exhibit', PIPELINE_VERSION, EXHIBIT_FORMAT_VERSION, exhibit.id, exhibit.title, exhibit.description, exhibit.projection,
-    exhibit.color, exhibit.includeSpecial, model.embeddingKey, model.tokenizer.identity, counts.key, modelInfo, counts.details, galleryTitle);
+    exhibit.color, exhibit.includeSpecial, model.embeddingKey, model.tokenizer.identity, counts.key, modelInfo, counts.details, galleryTitle,
+    exhibit.neighbors, await extrasKeyParts(model));
   const existing = await readExistingExhibit(workspace.exhibitsDir, exhibit.id);
   if (existing?.cacheKey === cacheKey) {
     return { id: exhibit.id, status: 'up to date', seconds: (performance.now() - started) / 1000, manifest: existing };
@@ -163,8 +166,9 @@ async function buildExhibit(exhibit: ExhibitConfig, model: ModelContext, options
     special: described.map((d) => d.special),
     byteToken: described.map((d) => d.byteToken),
   });
+  const extras = await exhibitExtras(exhibit, model, counts.ids, described, workspace, options.log);
   const csvStage = progress().stage('writing points.csv', { total: counts.ids.length, unit: 'rows' });
-  const csv = pointsCsv(counts.ids, texts, pieces, counts.counts, positions, csvStage);
+  const csv = pointsCsv(counts.ids, texts, pieces, counts.counts, positions, extras.csv, csvStage);
   csvStage.done();
   const corpus = exhibit.corpus;
   const manifest: ExhibitManifest = {
@@ -183,12 +187,20 @@ async function buildExhibit(exhibit: ExhibitConfig, model: ModelContext, options
       ...counts.details,
     } as ExhibitManifest['corpus'],
     tokens: { total: counts.total, unique: counts.unique, shown: counts.ids.length, includeSpecial: exhibit.includeSpecial },
-    projection: { method: 'pca', fit: exhibit.projection.fit, fitRows: pca.fitRows, explainedVarianceRatio: pca.explainedVarianceRatio },
+    projection: {
+      method: 'pca',
+      fit: exhibit.projection.fit,
+      fitRows: pca.fitRows,
+      explainedVarianceRatio: pca.explainedVarianceRatio,
+      axisEnds: axisEnds(counts.ids, positions),
+    },
     color: exhibit.color,
-    files: { points: POINTS_FILE, csv: CSV_FILE, pointsBytes: points.length, csvBytes: Buffer.byteLength(csv) },
+    ...(extras.neighbors ? { neighbors: extras.neighbors } : {}),
+    facets: extras.facets,
+    files: { points: POINTS_FILE, csv: CSV_FILE, pointsBytes: points.length, csvBytes: Buffer.byteLength(csv), ...extras.manifestFiles },
     cacheKey,
   };
-  await writeExhibitFolder(workspace.exhibitsDir, exhibit.id, { points, csv, manifest });
+  await writeExhibitFolder(workspace.exhibitsDir, exhibit.id, { points, csv, manifest, more: extras.files });
   return { id: exhibit.id, status: 'built', seconds: (performance.now() - started) / 1000, manifest };
 }
 

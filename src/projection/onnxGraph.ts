@@ -39,7 +39,7 @@ class ProtoWriter {
 }
 
 /** ONNX TensorProto.DataType codes of the element types used here. */
-export const ElementType = { float: 1, uint16: 4, uint32: 12, float16: 10 } as const;
+export const ElementType = { float: 1, uint8: 2, int8: 3, uint16: 4, int32: 6, int64: 7, float16: 10, uint32: 12 } as const;
 const ATTRIBUTE_INT = 2;
 const ATTRIBUTE_STRING = 3;
 const ATTRIBUTE_INTS = 7;

@@ -33,8 +33,13 @@ export interface ModelTokenizer {
    * tokenizer.json + tokenizer_config.json that load this same tokenizer (in the browser too): the
    * files' own text for a tokenizer.json folder, the built equivalent for the other forms.
    */
-  exportFiles(): Promise<{ 'tokenizer.json': string; 'tokenizer_config.json': string }>;
+  exportFiles(): Promise<ExportedTokenizerFiles>;
 }
+
+export type ExportedTokenizerFiles = {
+  'tokenizer.json': string;
+  'tokenizer_config.json': string;
+};
 
 async function readJsonObject(files: RepoFiles, name: string): Promise<Record<string, unknown>> {
   const path = await files.localPath(name);

@@ -12,6 +12,9 @@
  * the canvas's bounding rectangle; in 2D views it is regl-scatterplot's `getScreenPosition`.
  */
 import type { ExhibitPoints } from '../artifact/format.ts';
+import type { AxisEnds } from '../artifact/manifest.ts';
+import { renderAxisEnds } from './axisEnds.ts';
+import { createAxisLabels } from './axisLabels.ts';
 import {
   clamp,
   defaultOrbit,
@@ -24,28 +27,25 @@ import {
   projectToScreen,
   rotate,
   viewProjection,
-  wheelZoomFactor,
   zoom,
   ROTATE_SPEED,
   type Mat4,
   type Orbit,
   type PlaneCamera,
 } from './camera.ts';
-import {
-  MAP_BACKGROUND,
-  colorBytes,
-  colorValues,
-  legendFor,
-  maxCount,
-  paletteGradient,
-  type ColorMode,
-} from './colorScale.ts';
+import { coloringBytes, type ColorChoice, type Coloring } from './colorBy.ts';
+import { createColorByControl } from './colorByControl.ts';
+import { MAP_BACKGROUND, maxCount, rgbHex } from './colorScale.ts';
 import { describeLoadError, fetchExhibit, normalizePositions } from './data.ts';
-import { formatCount, formatPercent, visibleText } from './display.ts';
+import { formatCount, visibleText } from './display.ts';
+import { createLabelLayer } from './labelLayer.ts';
+import type { NeighborView } from './neighborView.ts';
+import { attachMapKeys } from './mapKeys.ts';
+import { attachOrbitControls } from './orbitControls.ts';
 import { WebGLUnavailableError, createOrbitRenderer, getWebGLContext, type Highlight, type OrbitRenderer } from './orbitRenderer.ts';
-import type { PlaneView } from './planeView.ts';
-import { buildSearchIndex, indexOfId, resolveToken, searchTokens } from './search.ts';
-import { createSearchBox } from './searchBox.ts';
+import type { PlaneColoring, PlaneView } from './planeView.ts';
+import { buildSearchIndex, indexOfId, resolveToken } from './search.ts';
+import { mountSearchPanel } from './searchPanel.ts';
 import { countLabel, fillDetails, fillTooltip, quotedText, type TokenInfo } from './tooltip.ts';
 import { PLANE_AXES, VIEWS, formatUrlState, parseUrlState, type UrlState, type ViewName } from './urlState.ts';
 
@@ -54,6 +54,10 @@ export interface TokenscapeTestApi {
   screenPosition(id: number): { x: number; y: number } | null;
   selectedId(): number | null;
   hoveredId(): number | null;
+  /** Token ids of the selection's neighbours that are on the map (ringed), once loaded. */
+  neighborIds(): number[];
+  /** Token ids of the labels on screen now, pinned ones included. */
+  labelIds(): number[];
   view(): ViewName;
   setView(view: ViewName): Promise<void>;
   timings: { start: number; dataLoaded?: number; firstDraw?: number };
@@ -69,6 +73,7 @@ declare global {
 const HIGHLIGHT = {
   match: [0.95, 0.95, 0.95] as [number, number, number],
   hover: [1, 1, 1] as [number, number, number],
+  neighbor: [1, 0.72, 0.2] as [number, number, number],
   selected: [1, 0.37, 0.77] as [number, number, number],
 };
 
@@ -77,6 +82,15 @@ function pointSizeFor(count: number): number {
   if (count <= 20000) return 4.5;
   if (count <= 60000) return 3.5;
   return 2.5;
+}
+
+/** What regl-scatterplot needs for a colouring: palette positions, or categories and their colours. */
+function planeColoring(c: Coloring): PlaneColoring {
+  if (c.kind === 'numeric') return { values: c.values };
+  const dense = new Map(c.categories.map((k, j) => [k.index, j]));
+  const values = new Float32Array(c.category.length);
+  for (let i = 0; i < values.length; i++) values[i] = dense.get(c.category[i]) ?? 0;
+  return { values, palette: c.categories.map((k) => rgbHex(k.rgb)) };
 }
 
 export async function mountViewer(root: HTMLElement): Promise<void> {
@@ -90,8 +104,8 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
   const label = $<HTMLElement>('.map-label')!;
   const legend = $<HTMLElement>('.map-legend');
   const details = document.querySelector<HTMLElement>('[data-tks-details]');
-  const mode = root.dataset.mode === 'embed' ? 'embed' : 'page';
-  const clip = Number(root.dataset.clip) || 100;
+  const data = root.dataset;
+  const clip = Number(data.clip) || 100;
 
   const fail = (message: string) => {
     root.dataset.state = 'error';
@@ -100,7 +114,7 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
     status.textContent = message;
     canvas3d.hidden = true;
     canvas2d.hidden = true;
-    root.querySelectorAll<HTMLButtonElement | HTMLInputElement>('.map-toolbar button, .map-legend input').forEach((b) => (b.disabled = true));
+    root.querySelectorAll<HTMLButtonElement | HTMLInputElement | HTMLSelectElement>('.map-toolbar button, .map-legend input, .map-legend select').forEach((b) => (b.disabled = true));
   };
 
   root.dataset.state = 'loading';
@@ -116,7 +130,7 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
 
   let points: ExhibitPoints;
   try {
-    points = await fetchExhibit(root.dataset.pointsUrl ?? '');
+    points = await fetchExhibit(data.pointsUrl ?? '');
   } catch (e) {
     fail(describeLoadError(e));
     return;
@@ -127,18 +141,42 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
   const norm = normalizePositions(points.positions, points.min, points.max);
   const hasCounts = maxCount(points.counts) > 0;
   const initial: UrlState = parseUrlState(location.search);
-  let colorMode: ColorMode = hasCounts ? (initial.color ?? 'clip') : 'id';
-  let values = colorValues(colorMode, points.counts, clip);
   const pointSize = pointSizeFor(n);
+  const initialChoice: ColorChoice = hasCounts ? (initial.color ?? 'clip') : initial.color && initial.color !== 'clip' && initial.color !== 'log' ? initial.color : 'id';
 
   // Half-extent of each axis in normalised units (the box is centred on the origin).
   const axisLengths = [0, 1, 2].map((a) => (points.max[a] - points.min[a]) / 2 / norm.scale || 0.01) as [number, number, number];
   let renderer: OrbitRenderer;
+  let coloring: Coloring;
+  let visibleMask: Uint8Array | null = null;
+  const colorBy = createColorByControl({
+    legend: legend ?? document.createElement('div'),
+    note: document.querySelector<HTMLElement>('[data-tks-legend-note]'),
+    points,
+    clip,
+    hasCounts,
+    facetsUrl: data.facetsUrl || undefined,
+    initial: { choice: initialChoice, hidden: initial.hide ?? [] },
+    onChange: async (c, mask) => {
+      coloring = c;
+      visibleMask = mask;
+      renderer.setColors(coloringBytes(c));
+      renderer.setVisibility(mask);
+      updateHighlights();
+      if (plane && view !== '3d') {
+        await plane.setValues(planeColoring(c));
+        await plane.setVisible(visibleIndices());
+      }
+      labels.placeNow();
+      writeUrl();
+    },
+  });
+  coloring = colorBy.coloring();
   try {
     renderer = createOrbitRenderer({
       canvas: canvas3d,
       positions: norm.positions,
-      colors: colorBytes(values),
+      colors: coloringBytes(coloring),
       pointSize,
       background: MAP_BACKGROUND,
       axes: axisLengths,
@@ -147,6 +185,13 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
     fail(e instanceof WebGLUnavailableError ? e.message : `The map could not be drawn: ${(e as Error).message}`);
     return;
   }
+  const visibleIndices = () => {
+    if (!visibleMask) return null;
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) if (visibleMask[i]) out.push(i);
+    return out;
+  };
+  const isVisible = (i: number) => !visibleMask || visibleMask[i] === 1;
 
   const search = buildSearchIndex(points);
   // Frequency rank, for the details panel.
@@ -175,6 +220,9 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
   let selected = -1;
   let hovered = -1;
   let matches: number[] = [];
+  /** Tokenizer pieces of the search text that are on the map. */
+  let pieces: number[] = [];
+  let neighbors: number[] = [];
   let plane: PlaneView | null = null;
   let planePromise: Promise<PlaneView> | null = null;
   let matrix: Mat4 = viewProjection(orbit, aspect());
@@ -214,6 +262,7 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
       }
     }
     placeOverlays();
+    labels.onFrame();
   }
 
   const screenOf = (i: number): { x: number; y: number } | null => {
@@ -245,44 +294,23 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
     el.style.transform = `translate(${Math.round(x)}px, ${Math.round(y)}px)`;
   };
 
-  // Axis labels: at the positive end of each axis line in 3D, along the edges in 2D.
-  const variance = (root.dataset.variance ?? '').split(',').map(Number);
-  const axisLabels = [0, 1, 2].map((a) => {
-    const el = document.createElement('span');
-    el.className = 'axis-label';
-    el.setAttribute('aria-hidden', 'true');
-    el.textContent = `PC${a + 1}${Number.isFinite(variance[a]) && variance[a] > 0 ? ` ${formatPercent(variance[a])}` : ''}`;
-    map.append(el);
-    return el;
+  const axisLabels = createAxisLabels(map, (data.variance ?? '').split(',').map(Number), axisLengths);
+  const labels = createLabelLayer({
+    container: map,
+    texts: points.texts,
+    counts: points.counts,
+    ids: points.ids,
+    positions: norm.positions,
+    project: (i) => {
+      const p = screenOf(i);
+      return p && p.x >= 0 && p.y >= 0 && p.x <= map.clientWidth && p.y <= map.clientHeight ? p : null;
+    },
+    size: () => ({ width: map.clientWidth, height: map.clientHeight }),
+    visible: isVisible,
   });
-  const placeAxisLabels = () => {
-    const c = activeCanvas();
-    if (view === '3d') {
-      axisLabels.forEach((el, a) => {
-        const end = [0, 0, 0];
-        end[a] = axisLengths[a] * 1.06;
-        const p = projectToScreen(matrix, end, size.width, size.height);
-        el.classList.remove('axis-x', 'axis-y');
-        if (!p || p.depth > 1 || p.x < 0 || p.y < 0 || p.x > c.clientWidth || p.y > c.clientHeight) {
-          el.hidden = true;
-          return;
-        }
-        el.hidden = false;
-        el.style.transform = `translate(${Math.round(p.x + c.offsetLeft - el.offsetWidth / 2)}px, ${Math.round(p.y + c.offsetTop - el.offsetHeight / 2)}px)`;
-      });
-      return;
-    }
-    const [ax, ay] = PLANE_AXES[view];
-    axisLabels.forEach((el, a) => {
-      el.hidden = a !== ax && a !== ay;
-      el.classList.toggle('axis-x', a === ax);
-      el.classList.toggle('axis-y', a === ay);
-      el.style.transform = '';
-    });
-  };
 
   function placeOverlays() {
-    placeAxisLabels();
+    axisLabels.place(view, matrix, size, activeCanvas());
     if (hovered >= 0) placeAt(tooltip, hovered, -14);
     else tooltip.hidden = true;
     if (selected >= 0 && selected !== hovered) placeAt(label, selected, 12);
@@ -290,13 +318,18 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
   }
 
   const updateHighlights = () => {
-    const list: Highlight[] = matches.filter((i) => i !== selected).map((index) => ({ index, size: pointSize + 7, ring: HIGHLIGHT.match }));
+    const ringed = [...new Set([...matches, ...pieces])].filter((i) => i !== selected && isVisible(i));
+    const list: Highlight[] = ringed.map((index) => ({ index, size: pointSize + 7, ring: HIGHLIGHT.match }));
+    for (const index of neighbors) if (index !== selected && isVisible(index)) list.push({ index, size: pointSize + 8, ring: HIGHLIGHT.neighbor });
     if (hovered >= 0 && hovered !== selected) list.push({ index: hovered, size: pointSize + 8, ring: HIGHLIGHT.hover });
     if (selected >= 0) list.push({ index: selected, size: pointSize + 11, ring: HIGHLIGHT.selected });
     renderer.setHighlights(list);
-    plane?.setSelection(selected >= 0 ? [selected, ...matches.filter((i) => i !== selected)] : matches);
+    const chosen = [...new Set([selected, ...neighbors, ...ringed])].filter((i) => i >= 0 && isVisible(i));
+    plane?.setSelection(chosen);
     requestFrame();
   };
+
+  const updatePinned = () => labels.setPinned([...neighbors, ...pieces], selected);
 
   function setHovered(i: number) {
     if (i === hovered) return;
@@ -316,7 +349,10 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
     urlTimer = window.setTimeout(() => {
       const state: UrlState = { view };
       if (selected >= 0) state.id = points.ids[selected];
-      if (hasCounts && colorMode === 'log') state.color = 'log';
+      const choice = colorBy.choice();
+      if (choice !== 'id' && choice !== 'clip') state.color = choice;
+      if (state.color && colorBy.hidden().length) state.hide = colorBy.hidden();
+      if (!labels.enabled()) state.labels = 'off';
       if (cameraTouched) {
         const cam = view === '3d' ? formatOrbit(orbit) : plane ? formatPlane(plane.camera()) : '';
         if (cam) state.cam = cam.split(',').map(Number);
@@ -330,6 +366,41 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
         }
       }
     }, 200);
+  };
+
+  // ---- neighbours: their code and neighbors.bin load on the first selection (first paint stays as it was) ----
+  const embedNeighbors = root.dataset.mode === 'embed' ? $<HTMLElement>('.map-neighbors') : null;
+  let neighborView: Promise<NeighborView> | null = null;
+  const showNeighbors = (i: number) => {
+    if (i < 0 && !neighborView) return;
+    neighborView ??= import('./neighborView.ts').then(({ createNeighborView }) =>
+      createNeighborView({
+        url: data.neighborsUrl || undefined,
+        points,
+        method: data.neighborsMethod ?? 'cosine similarity in the embedding space',
+        container: () => {
+          if (embedNeighbors) {
+            embedNeighbors.hidden = selected < 0;
+            return embedNeighbors;
+          }
+          if (!details) return null;
+          let box = details.querySelector<HTMLElement>('.details-neighbors');
+          if (!box) {
+            box = document.createElement('div');
+            box.className = 'details-neighbors';
+            details.append(box);
+          }
+          return box;
+        },
+        onChoose: (k) => void select(k, { jump: true }),
+        onNeighbors: (indices) => {
+          neighbors = indices;
+          updateHighlights();
+          updatePinned();
+        },
+      }),
+    );
+    void neighborView.then((v) => v.show(i));
   };
 
   // ---- selection ----
@@ -352,54 +423,29 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
         total: n,
       });
     }
+    if (embedNeighbors && selected < 0) embedNeighbors.hidden = true;
     if (opts.jump && selected >= 0) {
       cameraTouched = true;
       if (view === '3d') orbit = focusOn(orbit, norm.positions.subarray(selected * 3, selected * 3 + 3), Math.max(0.6, norm.fitRadius));
       else if (plane) await plane.focus(selected, 0.35);
     }
     updateHighlights();
+    updatePinned();
+    showNeighbors(selected);
     if (!opts.silent) writeUrl();
   };
 
-  // ---- colour ----
-  const legendTitle = legend?.querySelector<HTMLElement>('.legend-title');
-  const legendBar = legend?.querySelector<HTMLElement>('.legend-bar');
-  const legendTicks = legend?.querySelector<HTMLElement>('.legend-ticks');
-  const legendNote = document.querySelector<HTMLElement>('[data-tks-legend-note]');
-  const logToggle = legend?.querySelector<HTMLInputElement>('input[data-action=log]');
-  const renderLegend = () => {
-    const l = legendFor(colorMode, { clip, maxCount: maxCount(points.counts), firstId: points.ids[0] ?? 0, lastId: points.ids[n - 1] ?? 0 });
-    if (legendTitle) legendTitle.textContent = l.title;
-    if (legendBar) legendBar.style.backgroundImage = paletteGradient();
-    if (legendTicks) {
-      legendTicks.replaceChildren(
-        ...l.ticks.map((t) => {
-          const s = document.createElement('span');
-          s.textContent = t.label;
-          s.style.left = `${(t.t * 100).toFixed(1)}%`;
-          s.className = t.t >= 0.99 ? 'tick tick-end' : t.t <= 0.01 ? 'tick tick-start' : 'tick';
-          return s;
-        }),
-      );
-    }
-    if (legendNote) legendNote.textContent = l.note;
-    if (legend) legend.title = l.note;
+  // ---- labels toggle ----
+  const labelsButton = $<HTMLButtonElement>('[data-action=labels]');
+  const setLabels = (on: boolean) => {
+    labels.setEnabled(on);
+    labelsButton?.setAttribute('aria-pressed', String(on));
   };
-  if (logToggle) {
-    const wrap = logToggle.closest<HTMLElement>('label');
-    if (!hasCounts && wrap) wrap.hidden = true;
-    logToggle.checked = colorMode === 'log';
-    logToggle.addEventListener('change', async () => {
-      colorMode = logToggle.checked ? 'log' : 'clip';
-      values = colorValues(colorMode, points.counts, clip);
-      renderer.setColors(colorBytes(values));
-      renderLegend();
-      updateHighlights();
-      if (plane && view !== '3d') await plane.setValues(values);
-      writeUrl();
-    });
-  }
-  renderLegend();
+  labelsButton?.addEventListener('click', () => {
+    setLabels(!labels.enabled());
+    writeUrl();
+  });
+  setLabels(initial.labels !== 'off');
 
   // ---- views ----
   const viewButtons = [...root.querySelectorAll<HTMLButtonElement>('[data-view]')];
@@ -418,6 +464,7 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
             if (view === '3d' || !planeReady) return;
             cameraTouched = true;
             placeOverlays();
+            labels.onFrame();
             writeUrl();
           },
         }),
@@ -460,7 +507,8 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
         const p = await ensurePlane();
         if (view !== next) return;
         const [a, b] = PLANE_AXES[next];
-        await p.show(axis(a), axis(b), values);
+        await p.show(axis(a), axis(b), planeColoring(coloring));
+        await p.setVisible(visibleIndices());
         if (opts.camera) await p.setCamera(opts.camera);
         else await p.fit();
         updateHighlights();
@@ -478,6 +526,7 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
       }
     }
     placeOverlays();
+    labels.placeNow();
     if (!opts.silent) writeUrl();
   };
   viewButtons.forEach((b) =>
@@ -509,168 +558,90 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
   root.querySelector('[data-action=zoom-out]')?.addEventListener('click', () => void zoomBy(1.25));
 
   // ---- 3D interaction: pointer events (mouse, touch, pen) ----
-  const pointers = new Map<number, { x: number; y: number }>();
-  let drag: { x: number; y: number; moved: number; panning: boolean } | null = null;
-  let pinch: { d: number; cx: number; cy: number } | null = null;
-  const local = (e: PointerEvent | MouseEvent | WheelEvent) => {
-    const r = canvas3d.getBoundingClientRect();
-    return { x: e.clientX - r.left, y: e.clientY - r.top };
-  };
-  canvas3d.addEventListener('contextmenu', (e) => e.preventDefault());
-  canvas3d.addEventListener('pointerdown', (e) => {
-    canvas3d.setPointerCapture(e.pointerId);
-    const p = local(e);
-    pointers.set(e.pointerId, p);
-    if (pointers.size === 1) {
-      drag = { ...p, moved: 0, panning: e.button === 2 || e.button === 1 || e.shiftKey || e.ctrlKey || e.metaKey };
-    } else if (pointers.size === 2) {
-      const [a, b] = [...pointers.values()];
-      pinch = { d: Math.hypot(a.x - b.x, a.y - b.y), cx: (a.x + b.x) / 2, cy: (a.y + b.y) / 2 };
-      drag = null;
-    }
-  });
-  canvas3d.addEventListener('pointermove', (e) => {
-    const p = local(e);
-    if (pointers.has(e.pointerId)) pointers.set(e.pointerId, p);
-    if (pinch && pointers.size === 2) {
-      const [a, b] = [...pointers.values()];
-      const d = Math.hypot(a.x - b.x, a.y - b.y);
-      const cx = (a.x + b.x) / 2;
-      const cy = (a.y + b.y) / 2;
-      if (d > 0 && pinch.d > 0) orbit = zoom(orbit, pinch.d / d);
-      orbit = pan(orbit, cx - pinch.cx, cy - pinch.cy, canvas3d.clientHeight);
-      pinch = { d, cx, cy };
+  attachOrbitControls({
+    canvas: canvas3d,
+    orbit: () => orbit,
+    setOrbit: (next) => {
+      orbit = next;
       cameraTouched = true;
       requestFrame();
-      return;
-    }
-    if (drag && pointers.has(e.pointerId)) {
-      const dx = p.x - drag.x;
-      const dy = p.y - drag.y;
-      drag.moved += Math.abs(dx) + Math.abs(dy);
-      drag.x = p.x;
-      drag.y = p.y;
-      if (drag.moved > 3) {
-        orbit = drag.panning ? pan(orbit, dx, dy, canvas3d.clientHeight) : rotate(orbit, dx, dy);
-        cameraTouched = true;
-        setHovered(-1);
-        requestFrame();
-      }
-      return;
-    }
-    if (e.pointerType === 'mouse' || e.pointerType === 'pen') {
+    },
+    onHover: (p) => {
       pointer = p;
-      pickRequested = true;
-      requestFrame();
-    }
+      pickRequested = Boolean(p);
+      if (p) requestFrame();
+      else setHovered(-1);
+    },
+    onClick: (p, touch) => void select(renderer.pick(matrix, p.x, p.y, Math.max(touch ? 14 : 5, pointSize))),
+    onDragStart: () => setHovered(-1),
+    onDragEnd: writeUrl,
   });
-  const endPointer = (e: PointerEvent) => {
-    const wasDrag = drag;
-    pointers.delete(e.pointerId);
-    if (pointers.size < 2) pinch = null;
-    if (pointers.size === 0) drag = null;
-    if (e.type === 'pointerup' && wasDrag && wasDrag.moved <= 3 && e.button === 0) {
-      const p = local(e);
-      const i = renderer.pick(matrix, p.x, p.y, Math.max(e.pointerType === 'touch' ? 14 : 5, pointSize));
-      void select(i);
-    } else if (wasDrag) writeUrl();
-  };
-  canvas3d.addEventListener('pointerup', endPointer);
-  canvas3d.addEventListener('pointercancel', endPointer);
-  canvas3d.addEventListener('pointerleave', () => {
-    pointer = null;
-    pickRequested = false;
-    if (!drag) setHovered(-1);
-  });
-  canvas3d.addEventListener(
-    'wheel',
-    (e) => {
-      e.preventDefault();
-      const delta = e.deltaMode === 1 ? e.deltaY * 16 : e.deltaMode === 2 ? e.deltaY * 400 : e.deltaY;
-      orbit = zoom(orbit, wheelZoomFactor(delta));
+
+  // ---- keyboard on the map ----
+  attachMapKeys([canvas3d, canvas2d], (15 * Math.PI) / 180 / ROTATE_SPEED, {
+    is3d: () => view === '3d',
+    rotate: (dx, dy) => {
+      orbit = rotate(orbit, dx, dy);
       cameraTouched = true;
       requestFrame();
       writeUrl();
     },
-    { passive: false },
-  );
-
-  // ---- keyboard on the map ----
-  const onMapKey = async (e: KeyboardEvent) => {
-    const step = 40;
-    let handled = true;
-    if (view === '3d') {
-      const turn = (15 * Math.PI) / 180 / ROTATE_SPEED;
-      switch (e.key) {
-        case 'ArrowLeft':
-          orbit = e.shiftKey ? pan(orbit, -step, 0, canvas3d.clientHeight) : rotate(orbit, -turn, 0);
-          break;
-        case 'ArrowRight':
-          orbit = e.shiftKey ? pan(orbit, step, 0, canvas3d.clientHeight) : rotate(orbit, turn, 0);
-          break;
-        case 'ArrowUp':
-          orbit = e.shiftKey ? pan(orbit, 0, -step, canvas3d.clientHeight) : rotate(orbit, 0, -turn);
-          break;
-        case 'ArrowDown':
-          orbit = e.shiftKey ? pan(orbit, 0, step, canvas3d.clientHeight) : rotate(orbit, 0, turn);
-          break;
-        default:
-          handled = false;
-      }
-      if (handled) {
-        cameraTouched = true;
+    pan: async (dx, dy) => {
+      cameraTouched = true;
+      if (view === '3d') {
+        orbit = pan(orbit, dx, dy, canvas3d.clientHeight);
         requestFrame();
         writeUrl();
-      }
-    } else if (plane) {
-      const moves: Record<string, [number, number]> = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
-      const m = moves[e.key];
-      if (m) {
-        cameraTouched = true;
-        await plane.nudge(m[0], m[1], 1);
-      } else handled = false;
-    } else handled = false;
-    if (!handled) {
-      handled = true;
-      if (e.key === '+' || e.key === '=') await zoomBy(0.8);
-      else if (e.key === '-' || e.key === '_') await zoomBy(1.25);
-      else if (e.key === '0' || e.key === 'Home') await resetView();
-      else if (e.key === 'Escape' && selected >= 0) await select(-1);
-      else handled = false;
-    }
-    if (handled) e.preventDefault();
-  };
-  canvas3d.addEventListener('keydown', (e) => void onMapKey(e));
-  canvas2d.addEventListener('keydown', (e) => void onMapKey(e));
+      } else if (plane) await plane.nudge(dx, dy, 1);
+    },
+    zoomBy,
+    reset: resetView,
+    deselect: () => {
+      if (selected < 0) return false;
+      void select(-1);
+      return true;
+    },
+    toggleLabels: () => {
+      setLabels(!labels.enabled());
+      writeUrl();
+    },
+  });
   canvas2d.addEventListener('mouseleave', () => setHovered(-1));
 
   new ResizeObserver(() => {
     if (view === '3d') requestFrame();
     else plane?.resize();
     placeOverlays();
+    labels.onFrame();
   }).observe(map);
 
   // ---- search (exhibit page only) ----
-  const searchInput = document.querySelector<HTMLInputElement>('[data-tks-search-input]');
-  const searchList = document.querySelector<HTMLElement>('[data-tks-search-list]');
-  const searchStatus = document.querySelector<HTMLElement>('[data-tks-search-status]');
-  if (searchInput && searchList && searchStatus) {
-    searchInput.disabled = false;
-    createSearchBox({
-      input: searchInput,
-      list: searchList,
-      status: searchStatus,
-      search: (q) => searchTokens(search, q, 50),
-      describe: (i) => ({
-        text: quotedText(points.texts[i]),
-        meta: `#${points.ids[i]}${hasCounts ? ` · ${formatCount(points.counts[i])}` : ''}`,
-      }),
-      onResults: (indices) => {
-        matches = indices;
-        updateHighlights();
-      },
-      onChoose: (i) => void select(i, { jump: true }),
-    });
+  mountSearchPanel({
+    points,
+    index: search,
+    hasCounts,
+    tokenizer: { tokenizer: data.tokenizerUrl || undefined, config: data.tokenizerConfigUrl || undefined },
+    onChoose: (i) => void select(i, { jump: true }),
+    onMatches: (indices) => {
+      matches = indices;
+      updateHighlights();
+    },
+    onPieces: (indices) => {
+      pieces = indices;
+      updateHighlights();
+      updatePinned();
+    },
+  });
+
+  // ---- axis ends (exhibit page) ----
+  const axisEndsRoot = document.querySelector<HTMLElement>('[data-tks-axis-ends]');
+  if (axisEndsRoot?.dataset.axisEnds) {
+    try {
+      const ends = JSON.parse(axisEndsRoot.dataset.axisEnds) as AxisEnds[];
+      renderAxisEnds(axisEndsRoot, ends, { indexOfId: (id) => indexOfId(points.ids, id), text: (i) => points.texts[i] }, (i) => void select(i, { jump: true }));
+    } catch {
+      axisEndsRoot.replaceChildren();
+    }
   }
 
   // ---- initial state from the URL ----
@@ -701,6 +672,8 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
     },
     selectedId: () => (selected >= 0 ? points.ids[selected] : null),
     hoveredId: () => (hovered >= 0 ? points.ids[hovered] : null),
+    neighborIds: () => neighbors.map((i) => points.ids[i]),
+    labelIds: () => labels.shown().map((r) => points.ids[r.index]),
     view: () => shownView,
     setView: (v) => setView(v),
     timings: { start, dataLoaded },
@@ -722,7 +695,10 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
   }
   initialPlaneCamera = null;
   cameraTouched = Boolean(initial.cam) || jump;
-  initializing = false;
+  // A colouring from the URL that needs facets.bin loads after the first paint.
+  void colorBy.start().finally(() => {
+    initializing = false;
+  });
 }
 
 /** Mounts every viewer on the page (there is one). */

@@ -11,22 +11,30 @@ export class ExhibitLoadError extends Error {
 }
 
 export async function fetchExhibit(url: string, fetchImpl: typeof fetch = fetch): Promise<ExhibitPoints> {
+  return readExhibit(await fetchExhibitFile(url, 'map data', fetchImpl));
+}
+
+/**
+ * The bytes of one exhibit file (points.bin, neighbors.bin, facets.bin), inflated when the site
+ * published it gzip-compressed. `what` names the file in the visitor's words ("neighbour data").
+ */
+export async function fetchExhibitFile(url: string, what: string, fetchImpl: typeof fetch = fetch): Promise<Uint8Array> {
   let response: Response;
   try {
     response = await fetchImpl(url);
   } catch (cause) {
-    throw new ExhibitLoadError(`The map data could not be downloaded (${(cause as Error)?.message ?? 'network error'}).`);
+    throw new ExhibitLoadError(`The ${what} could not be downloaded (${(cause as Error)?.message ?? 'network error'}).`);
   }
   if (!response.ok) {
-    throw new ExhibitLoadError(`The map data could not be downloaded: the server answered ${response.status} ${response.statusText}.`.trim());
+    throw new ExhibitLoadError(`The ${what} could not be downloaded: the server answered ${response.status} ${response.statusText}.`.trim());
   }
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await response.arrayBuffer());
   } catch (cause) {
-    throw new ExhibitLoadError(`The map data download was interrupted (${(cause as Error)?.message ?? 'network error'}).`);
+    throw new ExhibitLoadError(`The ${what} download was interrupted (${(cause as Error)?.message ?? 'network error'}).`);
   }
-  return readExhibit(isGzip(bytes) ? await gunzip(bytes) : bytes);
+  return isGzip(bytes) ? await gunzip(bytes) : bytes;
 }
 
 /** The site publishes exhibit files gzip-compressed (astro.config.mjs); `astro dev` serves them raw. */

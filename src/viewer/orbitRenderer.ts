@@ -26,6 +26,8 @@ export interface OrbitRenderer {
   /** Device pixels per CSS pixel the canvas is drawn at. */
   readonly pixelRatio: number;
   setColors(colors: Uint8Array): void;
+  /** 1 per drawn point, 0 per hidden one; null draws every point. */
+  setVisibility(mask: Uint8Array | null): void;
   setHighlights(highlights: Highlight[]): void;
   /** Matches the drawing buffer to the canvas's CSS size; returns that size. */
   resize(): { width: number; height: number };
@@ -39,11 +41,13 @@ const VERT = `
 precision mediump float;
 attribute vec3 position;
 attribute vec3 color;
+attribute float visible;
 uniform mat4 matrix;
 uniform float pointSize;
 varying vec3 vColor;
 void main() {
-  gl_Position = matrix * vec4(position, 1.0);
+  // A point switched off in the legend lands outside the clip volume: not drawn, not picked.
+  gl_Position = visible < 0.5 ? vec4(2.0, 2.0, 2.0, 1.0) : matrix * vec4(position, 1.0);
   gl_PointSize = pointSize;
   vColor = color;
 }`;
@@ -138,6 +142,8 @@ export function createOrbitRenderer(options: OrbitRendererOptions): OrbitRendere
     pickIds[i * 3 + 2] = (v >> 16) & 0xff;
   }
   const pickBuffer = regl.buffer({ data: pickIds, usage: 'static' });
+  const allVisible = new Uint8Array(count).fill(1);
+  const visibleBuffer = regl.buffer({ data: allVisible, usage: 'dynamic' });
   const colorsFloat = { current: options.colors };
 
   // Highlight rings: a handful of points, rebuilt when the highlights change.
@@ -155,6 +161,7 @@ export function createOrbitRenderer(options: OrbitRendererOptions): OrbitRendere
     attributes: {
       position: { buffer: positionBuffer, size: 3 },
       color: { buffer: colorBuffer, size: 3, normalized: true, type: 'uint8' },
+      visible: { buffer: visibleBuffer, size: 1, normalized: false, type: 'uint8' },
     },
     uniforms: {
       matrix: regl.prop<{ matrix: Mat4; pointSize: number }, 'matrix'>('matrix'),
@@ -171,6 +178,7 @@ export function createOrbitRenderer(options: OrbitRendererOptions): OrbitRendere
     attributes: {
       position: { buffer: positionBuffer, size: 3 },
       color: { buffer: pickBuffer, size: 3, normalized: true, type: 'uint8' },
+      visible: { buffer: visibleBuffer, size: 1, normalized: false, type: 'uint8' },
     },
     uniforms: {
       matrix: regl.prop<PickProps, 'matrix'>('matrix'),
@@ -235,6 +243,9 @@ void main() { gl_FragColor = vec4(0.42, 0.45, 0.52, 1.0); }`,
     setColors(colors) {
       colorsFloat.current = colors;
       colorBuffer.subdata(colors);
+    },
+    setVisibility(mask) {
+      visibleBuffer.subdata(mask && mask.length === count ? mask : allVisible);
     },
     setHighlights(highlights) {
       const valid = highlights.filter((h) => h.index >= 0 && h.index < count);

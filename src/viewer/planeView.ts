@@ -15,10 +15,21 @@ export interface PlaneViewEvents {
   onView(): void;
 }
 
+/**
+ * How the points are coloured: `values` in [0, 1] on the palette, or, with `palette`, a
+ * category per point (an index into `palette`, hex colours).
+ */
+export interface PlaneColoring {
+  values: Float32Array;
+  palette?: string[];
+}
+
 export interface PlaneView {
-  /** Draws the points of one plane; `x`, `y` are normalised coordinates, `values` in [0, 1]. */
-  show(x: Float32Array, y: Float32Array, values: Float32Array): Promise<void>;
-  setValues(values: Float32Array): Promise<void>;
+  /** Draws the points of one plane; `x`, `y` are normalised coordinates. */
+  show(x: Float32Array, y: Float32Array, coloring: PlaneColoring): Promise<void>;
+  setValues(coloring: PlaneColoring): Promise<void>;
+  /** Draws only these points (legend toggles); null draws all. */
+  setVisible(indices: number[] | null): Promise<void>;
   setSelection(indices: number[]): void;
   /** Frames the current points' bounding box. */
   fit(): Promise<void>;
@@ -71,6 +82,8 @@ export async function createPlaneView(
   let x: Float32Array = new Float32Array(0);
   let y: Float32Array = new Float32Array(0);
   let values: Float32Array = new Float32Array(0);
+  let palette: string[] | undefined;
+  let visible: number[] | null = null;
   let suppressSelectEvent = false;
 
   scatterplot.subscribe('pointOver', (i: number) => events.onHover(i));
@@ -120,7 +133,18 @@ export async function createPlaneView(
   canvas.addEventListener('pointerup', endTouch);
   canvas.addEventListener('pointercancel', endTouch);
 
-  const draw = () => scatterplot.draw({ x, y, valueA: values }, { zDataType: 'continuous', preventFilterReset: true });
+  let shownPalette: string[] | undefined;
+  let filtered = false;
+  const draw = async () => {
+    // A new colour map rebuilds regl-scatterplot's colour texture: only when it changes.
+    if (shownPalette !== palette) {
+      scatterplot.set({ pointColor: palette ?? paletteHex(PALETTE_SIZE) });
+      shownPalette = palette;
+    }
+    await scatterplot.draw({ x, y, valueA: values }, { zDataType: palette ? 'categorical' : 'continuous', preventFilterReset: true });
+    if (visible) await scatterplot.filter(visible, { preventEvent: true });
+    filtered = Boolean(visible);
+  };
 
   const bounds = () => {
     let minX = Infinity;
@@ -138,17 +162,25 @@ export async function createPlaneView(
   };
 
   const view: PlaneView = {
-    async show(nx, ny, nv) {
+    async show(nx, ny, c) {
       x = nx;
       y = ny;
-      values = nv;
+      values = c.values;
+      palette = c.palette;
       await draw();
     },
-    async setValues(nv) {
-      values = nv;
+    async setValues(c) {
+      values = c.values;
+      palette = c.palette;
       const camera = view.camera();
       await draw();
       await view.setCamera(camera);
+    },
+    async setVisible(indices) {
+      visible = indices;
+      if (indices) await scatterplot.filter(indices, { preventEvent: true });
+      else if (filtered) await scatterplot.unfilter({ preventEvent: true });
+      filtered = Boolean(indices);
     },
     setSelection(indices) {
       suppressSelectEvent = true;

@@ -5,11 +5,17 @@
  * - `id`    — the selected token, by token id (written by the viewer: unambiguous);
  * - `token` — the selected token, by text (for hand-written links: `?token=Switzerland`);
  *             `id` wins when both are present;
- * - `color` — `clip` or `log` (corpus exhibits only);
+ * - `color` — `clip` or `log` (corpus counts), or a facet: `length`, `script`, `wordStart`, `byte`,
+ *             `special`, `norm`, `undertrained`, `pos` (the "Colour by" control);
+ * - `hide`  — categories of a categorical `color` switched off in the legend, by stored index
+ *             (`hide=0,3`);
+ * - `labels` — `off` when the map's token labels are switched off;
  * - `cam`   — the camera: `yaw,pitch,distance,tx,ty,tz` (degrees) in 3D, `x,y,distance` in 2D.
  *
  * Unknown parameters are kept when the viewer rewrites the URL.
  */
+import { isColorChoice, type ColorChoice } from './colorBy.ts';
+
 export const VIEWS = ['3d', 'xy', 'xz', 'yz'] as const;
 export type ViewName = (typeof VIEWS)[number];
 
@@ -31,11 +37,13 @@ export interface UrlState {
   view?: ViewName;
   id?: number;
   token?: string;
-  color?: 'clip' | 'log';
+  color?: ColorChoice;
+  hide?: number[];
+  labels?: 'off';
   cam?: number[];
 }
 
-const OWN_KEYS = ['view', 'id', 'token', 'color', 'cam'];
+const OWN_KEYS = ['view', 'id', 'token', 'color', 'hide', 'labels', 'cam'];
 
 export function parseUrlState(search: string): UrlState {
   const params = new URLSearchParams(search);
@@ -47,7 +55,10 @@ export function parseUrlState(search: string): UrlState {
   const token = params.get('token');
   if (token !== null && token.length > 0 && token.length <= 200) state.token = token;
   const color = params.get('color');
-  if (color === 'clip' || color === 'log') state.color = color;
+  if (color !== null && color !== 'id' && isColorChoice(color)) state.color = color;
+  const hide = params.get('hide');
+  if (hide && /^\d{1,3}(,\d{1,3}){0,63}$/.test(hide.trim())) state.hide = [...new Set(hide.trim().split(',').map(Number))].sort((a, b) => a - b);
+  if (params.get('labels') === 'off') state.labels = 'off';
   const cam = params.get('cam');
   if (cam) {
     const values = cam.split(',').map((v) => (v.trim() === '' ? Number.NaN : Number(v)));
@@ -67,6 +78,8 @@ export function formatUrlState(state: UrlState, current = ''): string {
   if (state.id !== undefined) params.set('id', String(state.id));
   else if (state.token !== undefined) params.set('token', state.token);
   if (state.color) params.set('color', state.color);
+  if (state.color && state.hide && state.hide.length) params.set('hide', state.hide.join(','));
+  if (state.labels === 'off') params.set('labels', 'off');
   if (state.cam && state.cam.length) params.set('cam', state.cam.join(','));
   const s = params.toString().replaceAll('%2C', ',');
   return s ? `?${s}` : '';

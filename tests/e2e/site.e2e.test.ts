@@ -178,7 +178,8 @@ describe.skipIf(!site)('gallery site in Chromium', () => {
     await waitForMap(page);
     await expectHoverShows(page, corpusPoints);
     await page.locator('[data-view=xy]').click();
-    await expect.poll(() => page.evaluate(() => window.__tokenscape!.view())).toBe('xy');
+    // The 2D view's library loads on this first switch (software WebGL, a shared machine: seconds).
+    await expect.poll(() => page.evaluate(() => window.__tokenscape!.view()), { timeout: 20_000 }).toBe('xy');
     await page.waitForFunction(() => !document.querySelector('.map-2d')!.hasAttribute('hidden'));
     await expect.poll(async () => (await countDrawnPixels(page)).drawn).toBeGreaterThan(200);
     await expectHoverShows(page, corpusPoints);

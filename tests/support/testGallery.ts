@@ -26,12 +26,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { GALLERY_FILE, type GalleryIndex } from '../../src/artifact/manifest.ts';
+import { fixture } from './fixtures.ts';
 import { encodeSafetensors } from './safetensors.ts';
 
 /** The repository's gallery config: the exhibits the loopback Hub can serve. */
 export const FIXTURE_CONFIG = process.env.TOKENSCAPE_TEST_CONFIG ?? path.resolve(import.meta.dirname, '../../gallery.config.yaml');
 
 export const HOSTILE_EXHIBIT_ID = 'hostile-tokens';
+/** A real trained model (TinyStories-656K, ../shared/fixtures/models), its whole 2048-token vocabulary. */
+export const TINYSTORIES_EXHIBIT_ID = 'tinystories-656k';
+export const TINYSTORIES_MODEL = fixture('models', 'tinystories-656k');
 /** Markup and quotes in the exhibit's title too (config text, shown by Astro templates). */
 export const HOSTILE_EXHIBIT_TITLE = 'Hostile tokens: <img src=x onerror=window.__pwned=99> & "quotes" in a vocabulary';
 export const TEST_GALLERY_DESCRIPTION = 'Built by the test suite from the **shared fixtures** and a local model with hostile tokens.';
@@ -175,6 +179,14 @@ export async function writeTestConfig(dir: string, base = FIXTURE_CONFIG): Promi
       description: HOSTILE_EXHIBIT_DESCRIPTION,
       model: { path: './hostile-model' },
       corpus: { file: './hostile-corpus.txt' },
+    }),
+  );
+  exhibits.add(
+    doc.createNode({
+      id: TINYSTORIES_EXHIBIT_ID,
+      title: 'TinyStories-656K: the whole vocabulary of a trained model',
+      model: { path: TINYSTORIES_MODEL },
+      corpus: 'vocabulary',
     }),
   );
   const file = path.join(dir, 'gallery.config.yaml');

@@ -32,3 +32,16 @@ describe('URL state', () => {
     for (const s of states) expect(parseUrlState(formatUrlState(s))).toEqual(s);
   });
 });
+
+describe('URL state of the new controls', () => {
+  it('carries the "Colour by" facet, the hidden categories and the labels switch', () => {
+    expect(parseUrlState('?color=script&hide=3,0,3&labels=off')).toEqual({ color: 'script', hide: [0, 3], labels: 'off' });
+    expect(formatUrlState({ color: 'pos', hide: [1, 4], labels: 'off' })).toBe('?color=pos&hide=1,4&labels=off');
+    const s = { view: 'xy' as const, id: 7, color: 'wordStart' as const, hide: [2], cam: [0.5, 0.25, 1] };
+    expect(parseUrlState(formatUrlState(s))).toEqual(s);
+  });
+  it('drops a hide list without a colour, and values it does not know', () => {
+    expect(formatUrlState({ hide: [1] })).toBe('');
+    expect(parseUrlState('?color=id&hide=a,b&labels=maybe')).toEqual({});
+  });
+});

@@ -1,0 +1,111 @@
+/**
+ * The facets stage: per point of an exhibit, the facets of facets.bin (docs/format.md). Norms and the
+ * under-trained indicator need the whole vocabulary (the 2% cut is over all ordinary tokens), so they
+ * are computed once per model and cached by the embedding's content address.
+ */
+import { join } from 'node:path';
+import type { ExhibitManifest, UndertrainedMethod } from '../artifact/manifest.ts';
+import type { ModelContext } from '../pipeline/modelContext.ts';
+import { cachedJson, hashKey, type Workspace } from '../pipeline/workspace.ts';
+import type { TokenDescription } from '../tokens/describeTokens.ts';
+import { describeTokens } from '../tokens/describeTokens.ts';
+import { WordStart, type ExhibitFacets } from './facetTypes.ts';
+import { partOfSpeech, posIndex } from './partOfSpeech.ts';
+import { embeddingsAreTied } from './tiedEmbeddings.ts';
+import { scriptIndex, scriptOf } from './tokenScript.ts';
+import { undertrainedCandidates, unusedTokenIds } from './undertrained.ts';
+import { detectWordStartMarker, wordStartOf } from './wordStart.ts';
+
+export const FACETS_VERSION = 1;
+
+export interface VocabularyFacets {
+  method: UndertrainedMethod;
+  norms: Float32Array;
+  scores: Float32Array;
+  flags: Uint8Array;
+}
+
+/** L2 norm of every row and, when `mean` is given, each row's cosine similarity to it. */
+async function rowNorms(model: ModelContext, mean: Float64Array | null): Promise<{ norms: Float64Array; cosines: Float64Array | null }> {
+  const dims = model.cols;
+  const norms = new Float64Array(model.rows);
+  const cosines = mean ? new Float64Array(model.rows) : null;
+  let meanNorm = 0;
+  if (mean) for (let c = 0; c < dims; c++) meanNorm += mean[c] * mean[c];
+  meanNorm = Math.sqrt(meanNorm);
+  const blocks = await model.embedding.rowBlocks(Uint32Array.from({ length: model.rows }, (_, i) => i), 0);
+  await blocks.forEachBlock((block, first, count) => {
+    for (let r = 0; r < count; r++) {
+      let sum = 0;
+      let dot = 0;
+      for (let c = 0; c < dims; c++) {
+        const v = block[r * dims + c];
+        sum += v * v;
+        if (mean) dot += v * mean[c];
+      }
+      norms[first + r] = Math.sqrt(sum);
+      if (cosines) cosines[first + r] = norms[first + r] > 0 && meanNorm > 0 ? dot / (norms[first + r] * meanNorm) : 0;
+    }
+  });
+  return { norms, cosines };
+}
+
+export async function vocabularyFacets(model: ModelContext, workspace: Workspace): Promise<VocabularyFacets & { key: string }> {
+  const tied = await embeddingsAreTied(model.files);
+  const key = hashKey('facets-vocabulary', FACETS_VERSION, model.embeddingKey, model.tokenizer.identity, tied);
+  const stored = await cachedJson(join(workspace.cacheDir, 'facets', `${key}.json`), async () => {
+    const rows = Uint32Array.from({ length: model.rows }, (_, i) => i);
+    const described = describeTokens(model.tokenizer, rows);
+    const unused = unusedTokenIds(model.tokenizer.pieces).filter((id) => id < model.rows);
+    let mean: Float64Array | null = null;
+    if (tied && unused.length > 0) {
+      const x = await model.embedding.readRows(Uint32Array.from(unused));
+      mean = new Float64Array(model.cols);
+      for (let r = 0; r < unused.length; r++) for (let c = 0; c < model.cols; c++) mean[c] += x[r * model.cols + c] / unused.length;
+    }
+    const { norms, cosines } = await rowNorms(model, mean);
+    const ordinary = described.map((d, id) => !d.special && !d.byteToken && model.tokenizer.pieces[id] !== '');
+    const result = undertrainedCandidates(norms, ordinary, tied, unused, cosines);
+    return { method: result.method, norms: Array.from(Float32Array.from(norms)), scores: Array.from(result.scores), flags: Array.from(result.flags) };
+  });
+  return {
+    method: stored.method,
+    norms: Float32Array.from(stored.norms),
+    scores: Float32Array.from(stored.scores),
+    flags: Uint8Array.from(stored.flags),
+    key,
+  };
+}
+
+/** Facets of the points `ids` (described as in points.bin). */
+export function pointFacets(ids: Uint32Array, described: TokenDescription[], pieces: readonly string[], vocabulary: VocabularyFacets): { facets: ExhibitFacets; info: NonNullable<ExhibitManifest['facets']> } {
+  const n = ids.length;
+  const marker = detectWordStartMarker(pieces);
+  const facets: ExhibitFacets = {
+    count: n,
+    length: new Uint16Array(n),
+    script: new Uint8Array(n),
+    wordStart: new Uint8Array(n),
+    norm: new Float32Array(n),
+    undertrainedScore: new Float32Array(n),
+    undertrained: new Uint8Array(n),
+    pos: new Uint8Array(n),
+  };
+  let undertrainedCount = 0;
+  for (let i = 0; i < n; i++) {
+    const d = described[i];
+    const id = ids[i];
+    facets.length[i] = Math.min(65535, [...d.text].length);
+    facets.script[i] = scriptIndex(scriptOf(d.text));
+    const start = wordStartOf(d.piece, marker, d.special, d.byteToken);
+    facets.wordStart[i] = start;
+    facets.norm[i] = vocabulary.norms[id];
+    facets.undertrainedScore[i] = vocabulary.scores[id];
+    facets.undertrained[i] = vocabulary.flags[id];
+    undertrainedCount += vocabulary.flags[id];
+    // A whole word: not a continuation piece (and not a special or byte token).
+    const whole = !d.special && !d.byteToken && start !== WordStart.continuation;
+    facets.pos[i] = posIndex(whole ? partOfSpeech(d.text.trim()) : 'other');
+  }
+  return { facets, info: { wordStartMarker: marker, undertrainedMethod: vocabulary.method, undertrainedCount } };
+}

@@ -1,0 +1,98 @@
+/**
+ * The files that make a map readable, beside points.bin: neighbours (src/neighbors), facets
+ * (src/facets) and the tokenizer for the browser's search; each with the reader check that runs on the
+ * written bytes before the exhibit folder is swapped into place.
+ */
+import { Tokenizer } from '@huggingface/tokenizers';
+import {
+  FACETS_FILE,
+  NEIGHBORS_FILE,
+  TOKENIZER_CONFIG_FILE,
+  TOKENIZER_FILE,
+  type ExhibitManifest,
+} from '../artifact/manifest.ts';
+import { readFacets } from '../artifact/readFacets.ts';
+import { readNeighbors } from '../artifact/readNeighbors.ts';
+import { encodeFacets } from '../artifact/writeFacets.ts';
+import { encodeNeighbors } from '../artifact/writeNeighbors.ts';
+import type { ExhibitConfig } from '../config/types.ts';
+import { TokenscapeError } from '../errors.ts';
+import { FACETS_VERSION, pointFacets, vocabularyFacets } from '../facets/computeFacets.ts';
+import { embeddingsAreTied } from '../facets/tiedEmbeddings.ts';
+import { DEFAULT_CANDIDATES, NEIGHBOR_METHOD_VERSION } from '../neighbors/nearestNeighbors.ts';
+import { exhibitNeighbors } from '../neighbors/neighborStage.ts';
+import type { TokenDescription } from '../tokens/describeTokens.ts';
+import type { CsvColumns, ExtraExhibitFile } from './exhibitFiles.ts';
+import type { ModelContext } from './modelContext.ts';
+import type { Workspace } from './workspace.ts';
+
+/** What the extras depend on beyond the exhibit's own inputs, for its cache key: method versions and tied weights. */
+export async function extrasKeyParts(model: ModelContext): Promise<unknown[]> {
+  return ['extras-v1', NEIGHBOR_METHOD_VERSION, DEFAULT_CANDIDATES, FACETS_VERSION, await embeddingsAreTied(model.files)];
+}
+
+export interface ExhibitExtras {
+  files: ExtraExhibitFile[];
+  csv: CsvColumns;
+  manifestFiles: Omit<ExhibitManifest['files'], 'points' | 'csv' | 'pointsBytes' | 'csvBytes'>;
+  neighbors?: ExhibitManifest['neighbors'];
+  facets: NonNullable<ExhibitManifest['facets']>;
+}
+
+/** tokenizer.json must load in tokenizers.js (the browser's reader) as written. */
+function checkTokenizer(json: Uint8Array, config: string): void {
+  try {
+    new Tokenizer(JSON.parse(new TextDecoder().decode(json)), JSON.parse(config));
+  } catch (error) {
+    throw new TokenscapeError(`The exported tokenizer does not load in the browser's tokenizer (${(error as Error).message}).`, {
+      file: TOKENIZER_FILE,
+      hint: 'The search of this exhibit would fail; report the model id, or turn the exhibit off.',
+    });
+  }
+}
+
+export async function exhibitExtras(
+  exhibit: ExhibitConfig,
+  model: ModelContext,
+  ids: Uint32Array,
+  described: TokenDescription[],
+  workspace: Workspace,
+  log?: (line: string) => void,
+): Promise<ExhibitExtras> {
+  const n = ids.length;
+  const files: ExtraExhibitFile[] = [];
+  const manifestFiles: Partial<ExhibitManifest['files']> = {}; // completed below: facets are always written
+  const csv: CsvColumns = { byteToken: described.map((d) => d.byteToken), special: described.map((d) => d.special) };
+  let neighbors: ExhibitManifest['neighbors'];
+
+  if (exhibit.neighbors && n > 0) {
+    const found = await exhibitNeighbors(model, ids, exhibit.neighbors.k, workspace, log);
+    const bytes = encodeNeighbors(found.encoded);
+    files.push({ name: NEIGHBORS_FILE, data: bytes, check: (b) => void readNeighbors(b, n) });
+    Object.assign(manifestFiles, { neighbors: NEIGHBORS_FILE, neighborsBytes: bytes.length });
+    neighbors = { k: found.k, metric: 'cosine', searchedRows: found.searchedRows, method: found.method };
+    csv.neighbors = { ids: found.ids, similarities: found.similarities, k: found.k };
+  }
+
+  const vocabulary = await vocabularyFacets(model, workspace);
+  const { facets, info } = pointFacets(ids, described, model.tokenizer.pieces, vocabulary);
+  const facetBytes = encodeFacets(facets);
+  files.push({ name: FACETS_FILE, data: facetBytes, check: (b) => void readFacets(b, n) });
+  Object.assign(manifestFiles, { facets: FACETS_FILE, facetsBytes: facetBytes.length });
+  csv.facets = facets;
+
+  const exported = await model.tokenizer.exportFiles?.();
+  if (exported) {
+    const json = exported['tokenizer.json'];
+    const config = exported['tokenizer_config.json'];
+    files.push({ name: TOKENIZER_CONFIG_FILE, data: config, check: (b) => void JSON.parse(new TextDecoder().decode(b)) });
+    files.push({ name: TOKENIZER_FILE, data: json, check: (b) => checkTokenizer(b, config) });
+    Object.assign(manifestFiles, {
+      tokenizer: TOKENIZER_FILE,
+      tokenizerBytes: Buffer.byteLength(json),
+      tokenizerConfig: TOKENIZER_CONFIG_FILE,
+      tokenizerConfigBytes: Buffer.byteLength(config),
+    });
+  }
+  return { files, csv, manifestFiles: manifestFiles as ExhibitExtras['manifestFiles'], ...(neighbors ? { neighbors } : {}), facets: info };
+}
