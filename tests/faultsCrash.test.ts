@@ -157,7 +157,8 @@ describe('kill -9, then run again', () => {
     expect(run.stderr()).toMatch(/vocab[\s\S]*up to date[\s\S]*web[\s\S]*built/);
     expect(hub.seen.filter((r) => r.path.startsWith('/urls/') && r.range === null)).toHaveLength(1);
 
-    expect(Object.keys(exhibitFiles(crashed)).sort()).toEqual(['gallery.json', 'vocab/manifest.json', 'vocab/points.bin', 'vocab/points.csv', 'web/manifest.json', 'web/points.bin', 'web/points.csv']);
+    const perExhibit = ['facets.bin', 'manifest.json', 'neighbors.bin', 'points.bin', 'points.csv', 'tokenizer.json', 'tokenizer_config.json'];
+    expect(Object.keys(exhibitFiles(crashed)).sort()).toEqual(['gallery.json', ...perExhibit.map((f) => `vocab/${f}`), ...perExhibit.map((f) => `web/${f}`)]);
     expect(exhibitFiles(crashed)).toEqual(exhibitFiles(reference));
     expect(leftovers(join(crashed, 'cache'))).toEqual([]);
     expect(leftovers(join(crashed, 'exhibits'))).toEqual([]);

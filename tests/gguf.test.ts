@@ -25,10 +25,10 @@ import { parseCsv } from './support/hostileFiles.ts';
 const network = { retries: 1, retryDelayMs: 5, maxRetryDelayMs: 5, maxRetryAfterMs: 5, stallTimeoutMs: 5000 };
 const offlineEnv = (dir: string): HubEnvironment => ({ endpoint: 'http://127.0.0.1:9', token: null, cacheDir: join(dir, 'hf'), offline: true, urlMirror: null, network });
 
-/** x, y, z per token id, from the exhibit's full-precision CSV. */
+/** x, y, z per token id, from the exhibit's full-precision CSV (columns 5–7; neighbours and facets follow). */
 function coordinates(exhibitsDir: string, id: string): Map<number, number[]> {
-  const rows = parseCsv(readFileSync(join(exhibitsDir, id, CSV_FILE), 'utf8')).slice(1);
-  return new Map(rows.filter((r) => r.length === 7).map((r) => [Number(r[0]), r.slice(4).map(Number)]));
+  const [header, ...rows] = parseCsv(readFileSync(join(exhibitsDir, id, CSV_FILE), 'utf8'));
+  return new Map(rows.filter((r) => r.length === header.length).map((r) => [Number(r[0]), r.slice(4, 7).map(Number)]));
 }
 
 function correlation(a: number[], b: number[]): number {

@@ -313,9 +313,9 @@ describe('hostile tokens are data', () => {
     const expected = vocab.map((p) => p.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd'));
     expect(points.pieces).toEqual(expected);
     const csv = parseCsv(readFileSync(join(workspace.exhibitsDir, 'tokens', 'points.csv'), 'utf8'));
-    expect(csv[0]).toEqual(['token_id', 'token', 'piece', 'count', 'x', 'y', 'z']);
+    expect(csv[0].slice(0, 7)).toEqual(['token_id', 'token', 'piece', 'count', 'x', 'y', 'z']);
     expect(csv.slice(1).map((row) => row[2])).toEqual(expected);
-    expect(csv.slice(1).every((row) => row.length === 7)).toBe(true);
+    expect(csv.slice(1).every((row) => row.length === csv[0].length)).toBe(true);
   });
 });
 

@@ -72,7 +72,7 @@ describe.skipIf(!site)('accessibility', () => {
     let page: Page;
     const activeMatches = (selector: string) => page.evaluate((sel) => document.activeElement?.matches(sel) ?? false, selector);
     /** Presses Tab until the focused element matches `selector` (as a keyboard user would). */
-    const tabTo = async (selector: string, { back = false, limit = 60 } = {}) => {
+    const tabTo = async (selector: string, { back = false, limit = 200 } = {}) => {
       for (let i = 0; i < limit; i++) {
         if (await activeMatches(selector)) return;
         await page.keyboard.press(back ? 'Shift+Tab' : 'Tab');
