@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { TokenscapeError } from './errors.ts';
 
 /** Bytes [start, end) of a local file; a file that ends early is an error naming where it ends. */
@@ -13,5 +13,13 @@ export async function readFileRange(file: string, start: number, end: number): P
     return out;
   } finally {
     await handle.close();
+  }
+}
+
+/** Writes all of `chunk` at `position` (a single write may take fewer bytes than it was given). */
+export async function writeAllAt(handle: FileHandle, chunk: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < chunk.length; ) {
+    const { bytesWritten } = await handle.write(chunk, done, chunk.length - done, position + done);
+    done += bytesWritten;
   }
 }

@@ -2,6 +2,7 @@
  * Decodes an exhibit file. Runs in the browser and in Node; it never throws anything but
  * ExhibitFormatError, so a truncated or corrupted download becomes a message, not a crash.
  */
+import { tokenStreamReader } from './tokenStream.ts';
 import {
   EXHIBIT_FORMAT_VERSION,
   EXHIBIT_HEADER_BYTES,
@@ -65,26 +66,7 @@ function decode(bytes: Uint8Array): ExhibitPoints {
   offset += count;
 
   const end = bytes.length - 4;
-  const readVarint = (): number => {
-    let result = 0;
-    let shift = 0;
-    for (;;) {
-      if (offset >= end) fail('a number runs past the end of the file');
-      const b = bytes[offset++];
-      result += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) return result;
-      shift += 7;
-      if (shift > 35) fail('a number is too long');
-    }
-  };
-  const decoder = new TextDecoder('utf-8', { fatal: false });
-  const readString = (): string => {
-    const length = readVarint();
-    if (offset + length > end) fail('a token string runs past the end of the file');
-    const s = decoder.decode(bytes.subarray(offset, offset + length));
-    offset += length;
-    return s;
-  };
+  const stream = tokenStreamReader(bytes, offset, end, fail);
 
   const ids = new Uint32Array(count);
   const counts = new Uint32Array(count);
@@ -92,17 +74,17 @@ function decode(bytes: Uint8Array): ExhibitPoints {
   const pieces: string[] = new Array(count);
   let id = -1;
   for (let i = 0; i < count; i++) {
-    const delta = readVarint();
+    const delta = stream.varint();
     if (i > 0 && delta === 0) fail(`token ids are not strictly increasing at point ${i}`);
     id = i === 0 ? delta : id + delta;
     if (id > 0xffffffff) fail('a token id is out of range');
     ids[i] = id;
-    const n = readVarint();
+    const n = stream.varint();
     if (n > 0xffffffff) fail(`a count is out of range at point ${i}`);
     counts[i] = n;
-    texts[i] = readString();
-    pieces[i] = flags[i] & TokenFlag.explicitPiece ? readString() : pieceFromText(texts[i]);
+    texts[i] = stream.string();
+    pieces[i] = flags[i] & TokenFlag.explicitPiece ? stream.string() : pieceFromText(texts[i]);
   }
-  if (offset !== end) fail(`${end - offset} unexpected bytes after the last token`);
+  if (stream.offset !== end) fail(`${end - stream.offset} unexpected bytes after the last token`);
   return { formatVersion: version, count, ids, positions, counts, flags, texts, pieces, min, max };
 }

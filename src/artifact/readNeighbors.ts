@@ -5,6 +5,7 @@
  */
 import { TokenFlag, pieceFromText } from './format.ts';
 import { checkFrame, decodeGuarded, failIn } from './binaryFile.ts';
+import { tokenStreamReader } from './tokenStream.ts';
 
 export const NEIGHBORS_MAGIC = 'TKNB';
 export const NEIGHBORS_FORMAT_VERSION = 1;
@@ -69,30 +70,13 @@ function decode(bytes: Uint8Array, expectedPointCount: number): ExhibitNeighbors
   const flags = bytes.slice(offset, offset + m);
   offset += m;
 
-  const decoder = new TextDecoder('utf-8', { fatal: false });
-  const readVarint = (): number => {
-    let result = 0;
-    for (let shift = 0; ; shift += 7) {
-      if (offset >= end) fail('a number runs past the end of the file');
-      if (shift > 35) fail('a number is too long');
-      const b = bytes[offset++];
-      result += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) return result;
-    }
-  };
-  const readString = (): string => {
-    const length = readVarint();
-    if (offset + length > end) fail('a token string runs past the end of the file');
-    const s = decoder.decode(bytes.subarray(offset, offset + length));
-    offset += length;
-    return s;
-  };
+  const stream = tokenStreamReader(bytes, offset, end, fail);
   const texts: string[] = new Array(m);
   const pieces: string[] = new Array(m);
   for (let j = 0; j < m; j++) {
-    texts[j] = readString();
-    pieces[j] = flags[j] & TokenFlag.explicitPiece ? readString() : pieceFromText(texts[j]);
+    texts[j] = stream.string();
+    pieces[j] = flags[j] & TokenFlag.explicitPiece ? stream.string() : pieceFromText(texts[j]);
   }
-  if (offset !== end) fail(`${end - offset} unexpected bytes after the last extra token`);
+  if (stream.offset !== end) fail(`${end - stream.offset} unexpected bytes after the last extra token`);
   return { count, k, refs, similarities, extra: { ids, texts, pieces, flags } };
 }

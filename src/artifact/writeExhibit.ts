@@ -6,6 +6,7 @@ import {
   crc32,
   pieceFromText,
 } from './format.ts';
+import { TokenStreamWriter } from './tokenStream.ts';
 
 export interface ExhibitPointInput {
   ids: Uint32Array;
@@ -36,37 +37,24 @@ export function encodeExhibit(input: ExhibitPointInput): Uint8Array {
     max[a] = Math.fround(max[a]);
   }
 
-  const encoder = new TextEncoder();
-  const tail: number[] = [];
-  const pushVarint = (value: number) => {
-    let v = value;
-    while (v >= 0x80) {
-      tail.push((v % 0x80) | 0x80);
-      v = Math.floor(v / 0x80);
-    }
-    tail.push(v);
-  };
-  const pushString = (s: string) => {
-    const b = encoder.encode(s);
-    pushVarint(b.length);
-    for (let i = 0; i < b.length; i++) tail.push(b[i]);
-  };
+  const stream = new TokenStreamWriter();
+  const tail = stream.bytes;
 
   const flags = new Uint8Array(n);
   let previous = -1;
   for (let i = 0; i < n; i++) {
     const id = input.ids[i];
     if (id <= previous) throw new Error(`encodeExhibit: ids must be strictly ascending (id ${id} after ${previous})`);
-    pushVarint(previous < 0 ? id : id - previous);
+    stream.varint(previous < 0 ? id : id - previous);
     previous = id;
-    pushVarint(input.counts[i]);
-    pushString(input.texts[i]);
+    stream.varint(input.counts[i]);
+    stream.string(input.texts[i]);
     let f = 0;
     if (input.special[i]) f |= TokenFlag.special;
     if (input.byteToken[i]) f |= TokenFlag.byte;
     if (pieceFromText(input.texts[i]) !== input.pieces[i]) {
       f |= TokenFlag.explicitPiece;
-      pushString(input.pieces[i]);
+      stream.string(input.pieces[i]);
     }
     flags[i] = f;
   }

@@ -1,4 +1,5 @@
 import { TokenFlag, pieceFromText } from './format.ts';
+import { TokenStreamWriter } from './tokenStream.ts';
 import { sealFrame } from './binaryFile.ts';
 import { NEIGHBORS_FORMAT_VERSION, NEIGHBORS_HEADER_BYTES, NEIGHBORS_MAGIC, SIMILARITY_SCALE } from './readNeighbors.ts';
 
@@ -18,30 +19,17 @@ export function encodeNeighbors(input: NeighborsInput): Uint8Array {
   const m = extra.ids.length;
   if (refs.length !== count * k || similarities.length !== count * k) throw new Error('encodeNeighbors: refs/similarities must hold count·k entries');
   const refBytes = count + m <= 0x10000 ? 2 : 4;
-  const encoder = new TextEncoder();
-  const tail: number[] = [];
-  const pushVarint = (value: number) => {
-    let v = value;
-    while (v >= 0x80) {
-      tail.push((v % 0x80) | 0x80);
-      v = Math.floor(v / 0x80);
-    }
-    tail.push(v);
-  };
-  const pushString = (s: string) => {
-    const b = encoder.encode(s);
-    pushVarint(b.length);
-    for (let i = 0; i < b.length; i++) tail.push(b[i]);
-  };
+  const stream = new TokenStreamWriter();
+  const tail = stream.bytes;
   const flags = new Uint8Array(m);
   for (let j = 0; j < m; j++) {
     let f = 0;
     if (extra.special[j]) f |= TokenFlag.special;
     if (extra.byteToken[j]) f |= TokenFlag.byte;
-    pushString(extra.texts[j]);
+    stream.string(extra.texts[j]);
     if (pieceFromText(extra.texts[j]) !== extra.pieces[j]) {
       f |= TokenFlag.explicitPiece;
-      pushString(extra.pieces[j]);
+      stream.string(extra.pieces[j]);
     }
     flags[j] = f;
   }

@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import type { HubApiError as HubApiErrorType } from '@huggingface/hub';
 import { TokenscapeError } from '../errors.ts';
 import { TEMP_MARK } from '../pipeline/workspace.ts';
-import { readFileRange } from '../readFileRange.ts';
+import { readFileRange, writeAllAt } from '../readFileRange.ts';
 import { startProgress } from './downloadProgress.ts';
 import { networkSettings, type HubEnvironment, type NetworkSettings } from './hubEnvironment.ts';
 import {
@@ -226,11 +226,7 @@ export class HubRepo {
     let position = 0;
     const sink: TransferSink = {
       async write(chunk) {
-        let done = 0;
-        while (done < chunk.length) {
-          const { bytesWritten } = await handle.write(chunk, done, chunk.length - done, position + done);
-          done += bytesWritten;
-        }
+        await writeAllAt(handle, chunk, position);
         position += chunk.length;
       },
       async reset() {

@@ -13,6 +13,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { open, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { writeFileAtomic } from '../pipeline/workspace.ts';
+import { writeAllAt } from '../readFileRange.ts';
 import type { TransferSink } from './transfer.ts';
 
 export const JOURNAL_VERSION = 1;
@@ -115,11 +116,7 @@ export async function openResumable(partial: string, id: RangeIdentity): Promise
   const persist = () => writeFileAtomic(journalPath, JSON.stringify(journal));
   const sink: TransferSink = {
     async write(chunk) {
-      let done = 0;
-      while (done < chunk.length) {
-        const { bytesWritten } = await handle.write(chunk, done, chunk.length - done, position + done);
-        done += bytesWritten;
-      }
+      await writeAllAt(handle, chunk, position);
       position += chunk.length;
       // Hash in block-sized pieces; a block's hash is journalled only after its bytes were written.
       let at = 0;

@@ -6,26 +6,10 @@
  *   exact:   float32 cosines of each query with its candidates, from the stored rows (float16/bfloat16
  *            widened natively).
  */
-import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
-import { ElementType, encodeOnnxModel, type GraphNode, type GraphValue } from '../projection/onnxGraph.ts';
+import { graphSession } from '../projection/onnxSession.ts';
+import { ElementType, type GraphNode, type GraphValue } from '../projection/onnxGraph.ts';
 
-const sessions = new Map<string, Promise<ort.InferenceSession>>();
-
-function session(name: string, nodes: GraphNode[], inputs: GraphValue[], outputs: GraphValue[]): Promise<ort.InferenceSession> {
-  if (!sessions.has(name)) {
-    sessions.set(
-      name,
-      ort.InferenceSession.create(encodeOnnxModel(nodes, inputs, outputs), {
-        intraOpNumThreads: availableParallelism(),
-        graphOptimizationLevel: 'all',
-        // An arena would keep every tile-sized temporary for the life of the process.
-        enableCpuMemArena: false,
-      }),
-    );
-  }
-  return sessions.get(name)!;
-}
 
 export interface TileBest {
   /** [rows, c] best approximate scores per row of the block, and their column (tile-local) indices. */
@@ -73,7 +57,7 @@ export async function tileBest(
     );
     outputs.push({ name: 'ColScores', dims: ['t', 'c'] }, { name: 'ColIndices', dims: ['t', 'c'], elementType: ElementType.int64 });
   }
-  const s = await session(
+  const s = await graphSession(
     withColumns ? 'tile-symmetric' : 'tile',
     nodes,
     [
@@ -119,7 +103,7 @@ export async function exactDots(queries: Float32Array, candidates: Uint16Array |
     { op: 'MatMul', inputs: [stored ? 'CF' : 'C', 'QT'], outputs: ['D3'] },
     { op: 'Squeeze', inputs: ['D3', 'Axis2'], outputs: ['D'] },
   ];
-  const s = await session(
+  const s = await graphSession(
     `exact-${dtype}`,
     nodes,
     [

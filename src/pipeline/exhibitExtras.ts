@@ -39,8 +39,12 @@ export interface ExhibitExtras {
   facets: NonNullable<ExhibitManifest['facets']>;
 }
 
+/** Tokenizers already seen to load in tokenizers.js this run (by identity): exhibits of one model share theirs. */
+const loadsInBrowser = new Set<string>();
+
 /** tokenizer.json must load in tokenizers.js (the browser's reader) as written. */
-function checkTokenizer(json: Uint8Array, config: string): void {
+function checkTokenizer(json: Uint8Array, config: string, identity: string): void {
+  if (loadsInBrowser.has(identity)) return;
   try {
     new Tokenizer(JSON.parse(new TextDecoder().decode(json)), JSON.parse(config));
   } catch (error) {
@@ -49,6 +53,7 @@ function checkTokenizer(json: Uint8Array, config: string): void {
       hint: 'The search of this exhibit would fail; report the model id, or turn the exhibit off.',
     });
   }
+  loadsInBrowser.add(identity);
 }
 
 export async function exhibitExtras(
@@ -81,18 +86,16 @@ export async function exhibitExtras(
   Object.assign(manifestFiles, { facets: FACETS_FILE, facetsBytes: facetBytes.length });
   csv.facets = facets;
 
-  const exported = await model.tokenizer.exportFiles?.();
-  if (exported) {
-    const json = exported['tokenizer.json'];
-    const config = exported['tokenizer_config.json'];
-    files.push({ name: TOKENIZER_CONFIG_FILE, data: config, check: (b) => void JSON.parse(new TextDecoder().decode(b)) });
-    files.push({ name: TOKENIZER_FILE, data: json, check: (b) => checkTokenizer(b, config) });
-    Object.assign(manifestFiles, {
-      tokenizer: TOKENIZER_FILE,
-      tokenizerBytes: Buffer.byteLength(json),
-      tokenizerConfig: TOKENIZER_CONFIG_FILE,
-      tokenizerConfigBytes: Buffer.byteLength(config),
-    });
-  }
+  const exported = await model.tokenizer.exportFiles();
+  const json = exported['tokenizer.json'];
+  const config = exported['tokenizer_config.json'];
+  files.push({ name: TOKENIZER_CONFIG_FILE, data: config, check: (b) => void JSON.parse(new TextDecoder().decode(b)) });
+  files.push({ name: TOKENIZER_FILE, data: json, check: (b) => checkTokenizer(b, config, model.tokenizer.identity) });
+  Object.assign(manifestFiles, {
+    tokenizer: TOKENIZER_FILE,
+    tokenizerBytes: Buffer.byteLength(json),
+    tokenizerConfig: TOKENIZER_CONFIG_FILE,
+    tokenizerConfigBytes: Buffer.byteLength(config),
+  });
   return { files, csv, manifestFiles: manifestFiles as ExhibitExtras['manifestFiles'], ...(neighbors ? { neighbors } : {}), facets: info };
 }

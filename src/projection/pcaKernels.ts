@@ -5,33 +5,14 @@
  *   power:  Yc = X·Q − m  and  Ycᵀ·X   (one step of subspace iteration on the centred matrix, with the
  *           centring folded into m = μᵀQ instead of rewriting X)
  */
-import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
-import { ElementType, encodeOnnxModel, type GraphNode, type GraphValue } from './onnxGraph.ts';
+import { graphSession } from './onnxSession.ts';
+import { ElementType, type GraphNode, type GraphValue } from './onnxGraph.ts';
 
-const sessions = new Map<string, Promise<ort.InferenceSession>>();
-
-function session(name: string, nodes: GraphNode[], inputs: GraphValue[], outputs: GraphValue[]): Promise<ort.InferenceSession> {
-  if (!sessions.has(name)) {
-    sessions.set(
-      name,
-      ort.InferenceSession.create(encodeOnnxModel(nodes, inputs, outputs), {
-        intraOpNumThreads: availableParallelism(),
-        graphOptimizationLevel: 'all',
-        // An arena would keep every block-sized temporary for the life of the process.
-        enableCpuMemArena: false,
-        // Spinning worker threads burn a core between the many small runs of a pass (and starve the JS thread
-        // that widens the next block); waking them costs microseconds.
-        extra: { session: { intra_op: { allow_spinning: process.env.TOKENSCAPE_ORT_SPIN ?? '0' } } },
-      }),
-    );
-  }
-  return sessions.get(name)!;
-}
 
 /** float16 bits → float32 values, written into `out` (rows × dims). */
 export async function widenHalves(halves: Uint16Array, rows: number, dims: number, out: Float32Array): Promise<void> {
-  const s = await session(
+  const s = await graphSession(
     'widen',
     [{ op: 'Cast', inputs: ['H'], outputs: ['F'], intAttributes: { to: ElementType.float } }],
     [{ name: 'H', dims: ['n', 'd'], elementType: ElementType.float16 }],
@@ -74,7 +55,7 @@ function onesRow(rows: number): ort.Tensor {
  * (XcᵀXc·Q = XᵀX·Q − n·μ·μᵀQ), which is exact in exact arithmetic and only seeds the next, centred pass.
  */
 export async function blockFirstPass(block: Float32Array, rows: number, dims: number, q: ort.Tensor) {
-  const s = await session(
+  const s = await graphSession(
     'first',
     [
       { op: 'MatMul', inputs: ['X', 'Q'], outputs: ['Y'] },
@@ -103,7 +84,7 @@ export async function blockFirstPass(block: Float32Array, rows: number, dims: nu
 
 /** One power step on a block: returns Yc = X·Q − m (rows × k) and Ycᵀ·X (k × dims). */
 export async function blockPowerStep(block: Float32Array, rows: number, dims: number, q: ort.Tensor, m: ort.Tensor) {
-  const s = await session(
+  const s = await graphSession(
     'power',
     [
       { op: 'MatMul', inputs: ['X', 'Q'], outputs: ['Y'] },
