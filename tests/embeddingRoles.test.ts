@@ -162,3 +162,25 @@ describe('publishing only what the page can read', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 });
+
+describe('a local model folder', () => {
+  it('is read where it lies (no copy in the cache), and a changed model file is mapped anew on the next run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tks-inplace-'));
+    const model = join(dir, 'model');
+    writeTinyModel(model);
+    const config = parseGalleryConfig('title: in place\nexhibits:\n  - { id: v, title: v, model: { path: ./model }, corpus: vocabulary }\n', join(dir, 'gallery.yaml'));
+    const workspace = { cacheDir: join(dir, 'cache'), exhibitsDir: join(dir, 'exhibits') };
+    const positions = async () => Array.from(readExhibit(await readFile(join(workspace.exhibitsDir, 'v', POINTS_FILE))).positions);
+    await precompute({ config, env: offlineEnv(dir), workspace });
+    expect(existsSync(join(workspace.cacheDir, 'embeddings'))).toBe(false);
+    const before = await positions();
+
+    // New weights of the same shape, written in place (a fine-tune saved over the old file).
+    const values = tinyEmbedding(V, 8).map((v, i) => v * (1 + (i % 5)) - (i % 3));
+    writeTinyModel(model, { tensors: { 'model.embed_tokens.weight': { dtype: 'F32', shape: [V, 8], values } } });
+    const [outcome] = await precompute({ config, env: offlineEnv(dir), workspace });
+    expect(outcome.status).toBe('built');
+    expect(await positions()).not.toEqual(before);
+    expect(existsSync(join(workspace.cacheDir, 'embeddings'))).toBe(false);
+  });
+});

@@ -1,5 +1,5 @@
 /**
- * The cached embedding slice on disk, read in windows. PCA gets the selected rows as float32 blocks, in the
+ * The embedding slice on disk (a cached slice, or the rows in place in a local model file), read in windows. PCA gets the selected rows as float32 blocks, in the
  * cheapest form that fits a memory budget: decoded once and held as float32; held as the stored 16-bit values
  * and widened a cache-sized block at a time on every pass (a 128k × 4096 BF16 vocabulary: 1 GB instead of
  * 2.1 GB, and widening is a shift); or read and decoded from the file on every pass.
@@ -9,7 +9,8 @@ import { TokenscapeError } from '../errors.ts';
 import { widenHalves } from '../projection/pcaKernels.ts';
 import { decodeRows } from './decodeRows.ts';
 import { DTYPE_BYTES } from './safetensorsHeader.ts';
-import { widenBf16, widenInto } from './widenRows.ts';
+import { WasmArena } from './wasmWiden.ts';
+import { widenInto } from './widenRows.ts';
 
 /** Consecutive blocks of selected rows, for algorithms that pass over the data several times. */
 export interface RowBlocks {
@@ -56,7 +57,10 @@ export class EmbeddingFile {
   ): Promise<void> {
     const handle = await open(this.path, 'r');
     const rowsPerWindow = Math.max(1, Math.floor(WINDOW_BYTES / this.rowBytes));
-    const window = new Uint8Array(Math.min(rowsPerWindow, this.rows) * this.rowBytes);
+    // No larger than the rows asked for: a pass calls this per block, and a fresh 64 MB buffer per block
+    // makes V8 run a full GC for each (external memory pressure).
+    const spanned = ids.length > 0 ? ids[ids.length - 1] - ids[0] + 1 : 1;
+    const window = new Uint8Array(Math.min(rowsPerWindow, this.rows, spanned) * this.rowBytes);
     try {
       let i = 0;
       while (i < ids.length) {
@@ -66,7 +70,7 @@ export class EmbeddingFile {
         const span = ids[j - 1] - first + 1;
         const { bytesRead } = await handle.read(window, 0, span * this.rowBytes, this.byteOffset + first * this.rowBytes);
         if (bytesRead !== span * this.rowBytes) {
-          throw new TokenscapeError(`The cached embedding ${this.path} is shorter than ${this.rows} rows.`, { file: this.path, hint: 'Delete it and run again.' });
+          throw this.truncatedError();
         }
         const local = new Uint32Array(j - i);
         for (let r = i; r < j; r++) local[r - i] = ids[r] - first;
@@ -84,8 +88,12 @@ export class EmbeddingFile {
       const target = out.subarray(from * this.cols, to * this.cols);
       if (this.dtype === 'BF16' && window.byteOffset % 2 === 0) {
         const bits = new Uint16Array(window.buffer, window.byteOffset, window.byteLength >> 1);
-        for (let r = 0; r < local.length; r++) {
-          widenBf16(bits.subarray(local[r] * this.cols, (local[r] + 1) * this.cols), target.subarray(r * this.cols, (r + 1) * this.cols));
+        // Runs of consecutive rows are widened in one call (a full vocabulary is a single run per window).
+        for (let r = 0; r < local.length; ) {
+          let end = r + 1;
+          while (end < local.length && local[end] === local[end - 1] + 1) end++;
+          await widenInto(bits.subarray(local[r] * this.cols, (local[end - 1] + 1) * this.cols), 'BF16', target.subarray(r * this.cols, end * this.cols));
+          r = end;
         }
         return;
       }
@@ -116,6 +124,13 @@ export class EmbeddingFile {
     });
   }
 
+  private truncatedError(): TokenscapeError {
+    return new TokenscapeError(`${this.path} ends before row ${this.rows} of ${this.describe}.`, {
+      file: this.path,
+      hint: 'The file was truncated or replaced while the build ran. If it is under the Tokenscape cache folder, delete it; then run the build again.',
+    });
+  }
+
   nonFiniteError(bad: number, of: number): TokenscapeError {
     // The message names the model's file; the cached slice's path would mean nothing to the user.
     return new TokenscapeError(`${bad} of ${of} embedding rows of ${this.describe} contain NaN or Infinity.`, {
@@ -132,16 +147,15 @@ export class EmbeddingFile {
     return out;
   }
 
-  /** The selected rows (ascending) as stored, gathered into one buffer. */
-  private async readRaw(ids: Uint32Array): Promise<Uint8Array> {
-    const raw = new Uint8Array(ids.length * this.rowBytes);
+  /** The selected rows (ascending) as stored, gathered into `raw` (ids.length × rowBytes). */
+  private async readRaw(ids: Uint32Array, raw: Uint8Array): Promise<Uint8Array> {
     if (ids.length > 0 && ids[ids.length - 1] - ids[0] === ids.length - 1) {
       // Consecutive rows (a full vocabulary) are read straight into place, without a window to copy from.
       const handle = await open(this.path, 'r');
       try {
         for (let at = 0; at < raw.length; ) {
           const { bytesRead } = await handle.read(raw, at, Math.min(WINDOW_BYTES, raw.length - at), this.byteOffset + ids[0] * this.rowBytes + at);
-          if (bytesRead === 0) throw new TokenscapeError(`The cached embedding ${this.path} is shorter than ${this.rows} rows.`, { file: this.path, hint: 'Delete it and run again.' });
+          if (bytesRead === 0) throw this.truncatedError();
           at += bytesRead;
         }
       } finally {
@@ -174,10 +188,13 @@ export class EmbeddingFile {
     }
     if (rawBytes <= memoryBytes && (this.dtype === 'F16' || this.dtype === 'BF16')) {
       const dtype = this.dtype;
-      const raw = await this.readRaw(ids);
-      const halves = new Uint16Array(raw.buffer, raw.byteOffset, raw.byteLength >> 1);
       const rowsPerBlock = blockRows ?? Math.max(1, Math.floor(HELD_BLOCK_ELEMENTS / this.cols));
-      const buffer = new Float32Array(Math.min(rowsPerBlock, ids.length) * this.cols);
+      const blockValues = Math.min(rowsPerBlock, ids.length) * this.cols;
+      // BF16 rows and the block they widen into share one wasm memory, so widening is one SIMD call per block.
+      const arena = dtype === 'BF16' ? WasmArena.create(rawBytes + blockValues * 4 + 256) : null;
+      const raw = await this.readRaw(ids, arena ? arena.uint8(rawBytes) : new Uint8Array(rawBytes));
+      const halves = new Uint16Array(raw.buffer, raw.byteOffset, raw.byteLength >> 1);
+      const buffer = arena ? arena.float32(blockValues) : new Float32Array(blockValues);
       return {
         rows: ids.length,
         dims: this.cols,

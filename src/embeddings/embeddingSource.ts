@@ -46,4 +46,10 @@ export interface EmbeddingSource {
    * exactly rows × cols × bytes(dtype) bytes (the caller checks, then renames it into the cache).
    */
   materialise(location: EmbeddingLocation, dest: string): Promise<void>;
+  /**
+   * Where the slice's bytes already lie, byte for byte, in a file on this machine (a local model stored as
+   * F32/F16/BF16), so the stages read them there instead of from a copy; null when they must be materialised.
+   * A 1 GB vocabulary copied into the cache costs seconds and a second gigabyte of page cache on every change.
+   */
+  inPlace?(location: EmbeddingLocation): Promise<{ path: string; byteOffset: number } | null>;
 }

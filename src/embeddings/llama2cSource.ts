@@ -37,5 +37,6 @@ export function llama2cSource(files: RepoFiles, file: string, path: string, disp
       };
     },
     materialise: (at, dest) => files.copyRange(at.file, at.begin, at.end, dest, `${display} ${at.name} (F32 ${at.rows}×${at.cols})`),
+    inPlace: async (at) => ({ path, byteOffset: at.begin }),
   };
 }

@@ -25,5 +25,6 @@ export function safetensorsSource(files: RepoFiles): EmbeddingSource {
     },
     // F32, F16 and BF16 are what EmbeddingFile reads: the slice is the tensor's own bytes.
     materialise: (at, dest) => files.copyRange(at.file, at.begin, at.end, dest, `${files.label} ${at.name} (${at.dtype} ${at.rows}×${at.cols})`),
+    inPlace: async (at) => (files.source === 'local' ? { path: await files.localPath(at.file), byteOffset: at.begin } : null),
   };
 }

@@ -3,6 +3,7 @@
  * per PCA pass over a vocabulary held as its stored bytes, so they are on the critical path.
  */
 import { widenHalves } from '../projection/pcaKernels.ts';
+import { widenBf16Wasm } from './wasmWiden.ts';
 
 /** Elements per onnxruntime cast: its cast slows down several-fold once a chunk outgrows the CPU cache. */
 const F16_CHUNK_ELEMENTS = 512 * 1024;
@@ -29,7 +30,7 @@ export function widenBf16(bits: Uint16Array, out: Float32Array): void {
 /** `halves` (F16 or BF16 bits) widened into `out` (same length). */
 export async function widenInto(halves: Uint16Array, dtype: 'F16' | 'BF16', out: Float32Array): Promise<void> {
   if (dtype === 'BF16') {
-    widenBf16(halves, out);
+    if (!widenBf16Wasm(halves, out)) widenBf16(halves, out);
     return;
   }
   for (let start = 0; start < halves.length; start += F16_CHUNK_ELEMENTS) {

@@ -4,12 +4,14 @@
  * are computed once per model and cached by the embedding's content address.
  */
 import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
 import type { ExhibitManifest, UndertrainedMethod } from '../artifact/manifest.ts';
 import type { ModelContext } from '../pipeline/modelContext.ts';
 import { cachedJson, hashKey, type Workspace } from '../pipeline/workspace.ts';
 import type { TokenDescription } from '../tokens/describeTokens.ts';
-import { describeTokens } from '../tokens/describeTokens.ts';
+import { tokenKind } from '../tokens/describeTokens.ts';
 import { WordStart, type ExhibitFacets } from './facetTypes.ts';
+import { blockRowStatistics } from './normKernels.ts';
 import { partOfSpeech, posIndex } from './partOfSpeech.ts';
 import { embeddingsAreTied } from './tiedEmbeddings.ts';
 import { scriptIndex, scriptOf } from './tokenScript.ts';
@@ -33,18 +35,14 @@ async function rowNorms(model: ModelContext, mean: Float64Array | null): Promise
   let meanNorm = 0;
   if (mean) for (let c = 0; c < dims; c++) meanNorm += mean[c] * mean[c];
   meanNorm = Math.sqrt(meanNorm);
+  const meanTensor = mean ? new ort.Tensor('float32', Float32Array.from(mean), [dims, 1]) : null;
   const blocks = await model.embedding.rowBlocks(Uint32Array.from({ length: model.rows }, (_, i) => i), 0);
-  await blocks.forEachBlock((block, first, count) => {
+  await blocks.forEachBlock(async (block, first, count) => {
+    const { squares, dots } = await blockRowStatistics(block, count, dims, meanTensor);
     for (let r = 0; r < count; r++) {
-      let sum = 0;
-      let dot = 0;
-      for (let c = 0; c < dims; c++) {
-        const v = block[r * dims + c];
-        sum += v * v;
-        if (mean) dot += v * mean[c];
-      }
-      norms[first + r] = Math.sqrt(sum);
-      if (cosines) cosines[first + r] = norms[first + r] > 0 && meanNorm > 0 ? dot / (norms[first + r] * meanNorm) : 0;
+      const norm = Math.sqrt(squares[r]);
+      norms[first + r] = norm;
+      if (cosines && dots) cosines[first + r] = norm > 0 && meanNorm > 0 ? dots[r] / (norm * meanNorm) : 0;
     }
   });
   return { norms, cosines };
@@ -54,8 +52,6 @@ export async function vocabularyFacets(model: ModelContext, workspace: Workspace
   const tied = await embeddingsAreTied(model.files);
   const key = hashKey('facets-vocabulary', FACETS_VERSION, model.embeddingKey, model.tokenizer.identity, tied);
   const stored = await cachedJson(join(workspace.cacheDir, 'facets', `${key}.json`), async () => {
-    const rows = Uint32Array.from({ length: model.rows }, (_, i) => i);
-    const described = describeTokens(model.tokenizer, rows);
     const unused = unusedTokenIds(model.tokenizer.pieces).filter((id) => id < model.rows);
     let mean: Float64Array | null = null;
     if (tied && unused.length > 0) {
@@ -64,7 +60,10 @@ export async function vocabularyFacets(model: ModelContext, workspace: Workspace
       for (let r = 0; r < unused.length; r++) for (let c = 0; c < model.cols; c++) mean[c] += x[r * model.cols + c] / unused.length;
     }
     const { norms, cosines } = await rowNorms(model, mean);
-    const ordinary = described.map((d, id) => !d.special && !d.byteToken && model.tokenizer.pieces[id] !== '');
+    const ordinary = Array.from({ length: model.rows }, (_, id) => {
+      const kind = tokenKind(model.tokenizer, id);
+      return !kind.special && !kind.byteToken && model.tokenizer.pieces[id] !== '';
+    });
     const result = undertrainedCandidates(norms, ordinary, tied, unused, cosines);
     return { method: result.method, norms: Array.from(Float32Array.from(norms)), scores: Array.from(result.scores), flags: Array.from(result.flags) };
   });

@@ -21,7 +21,7 @@ export interface ModelContext {
   embeddingKey: string;
   rows: number;
   cols: number;
-  /** The cached embedding slice, read in windows. */
+  /** The embedding slice (in the cache, or in place in a local model file), read in windows. */
   embedding: EmbeddingFile;
 }
 
@@ -48,8 +48,21 @@ async function materialise(source: ModelSource, tensor: EmbeddingLocation, works
   const { rows, cols } = tensor;
   // The role is not part of the key: a tied model's input and output are one slice.
   const embeddingKey = hashKey('embedding-v2', tensor.fileIdentity, tensor.name, tensor.storedDtype, tensor.dtype, rows, cols, tensor.begin, tensor.end);
-  const rawPath = join(workspace.cacheDir, 'embeddings', `${embeddingKey}.bin`);
   const expected = rows * cols * DTYPE_BYTES[tensor.dtype];
+  const describe = `${tensor.name} of ${files.describe(tensor.file)}`;
+  const inPlace = await source.embeddings.inPlace?.(tensor);
+  if (inPlace) {
+    const size = (await stat(inPlace.path)).size;
+    if (size < inPlace.byteOffset + expected) {
+      throw new TokenscapeError(`${files.describe(tensor.file)} is ${size} bytes, too short for ${tensor.name} (${expected} bytes from byte ${inPlace.byteOffset}).`, {
+        file: files.describe(tensor.file),
+        hint: 'The file is truncated or was replaced while this build ran; copy it again.',
+      });
+    }
+    const embedding = new EmbeddingFile(inPlace.path, tensor.dtype, rows, cols, describe, inPlace.byteOffset);
+    return { files, tokenizer: source.tokenizer, tensor, embeddingKey, rows, cols, embedding };
+  }
+  const rawPath = join(workspace.cacheDir, 'embeddings', `${embeddingKey}.bin`);
   await produceAtomically(rawPath, async (temp) => {
     await source.embeddings.materialise(tensor, temp);
     const size = (await stat(temp)).size;
@@ -64,7 +77,7 @@ async function materialise(source: ModelSource, tensor: EmbeddingLocation, works
     embeddingKey,
     rows,
     cols,
-    embedding: new EmbeddingFile(rawPath, tensor.dtype, rows, cols, `${tensor.name} of ${files.describe(tensor.file)}`),
+    embedding: new EmbeddingFile(rawPath, tensor.dtype, rows, cols, describe),
   };
 }
 

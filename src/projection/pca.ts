@@ -47,48 +47,62 @@ const MAX_KRYLOV_BLOCKS = 8;
 const ANGLE_TOLERANCE = 1e-2;
 
 /**
- * Orthonormalises the columns of a row-major [rows, k] matrix in place against the columns of `fixed`
- * (orthonormal [rows, k] blocks) and each other: classical Gram–Schmidt, twice, which is as accurate as
- * modified Gram–Schmidt here. A column that vanishes (its direction is already spanned) is replaced by a
- * seeded random one.
+ * Orthonormalises the k vectors of `m` (vector-major: vector j is m[j·d .. (j+1)·d]) in place against the
+ * vectors of `fixed` (orthonormal blocks stored the same way) and each other: classical Gram–Schmidt, twice,
+ * which is as accurate as modified Gram–Schmidt here. Every loop runs along one contiguous vector. A vector
+ * that vanishes (its direction is already spanned) is replaced by a seeded random one.
  */
-function orthonormalise(m: Float64Array, rows: number, k: number, fixed: Float64Array[] = []): void {
+function orthonormalise(m: Float64Array, d: number, k: number, fixed: Float64Array[] = []): void {
   const random = mulberry32(0x5eed + fixed.length);
   const against = (j: number, other: Float64Array, i: number) => {
-    let dot = 0;
-    for (let r = 0; r < rows; r++) dot += other[r * k + i] * m[r * k + j];
-    for (let r = 0; r < rows; r++) m[r * k + j] -= dot * other[r * k + i];
+    const x = other.subarray(i * d, (i + 1) * d);
+    const y = m.subarray(j * d, (j + 1) * d);
+    let dot0 = 0;
+    let dot1 = 0;
+    for (let c = 0; c < d - 1; c += 2) {
+      dot0 += x[c] * y[c];
+      dot1 += x[c + 1] * y[c + 1];
+    }
+    if (d % 2 === 1) dot0 += x[d - 1] * y[d - 1];
+    const dot = dot0 + dot1;
+    for (let c = 0; c < d; c++) y[c] -= dot * x[c];
+  };
+  const squaredNorm = (j: number) => {
+    let s = 0;
+    for (let c = j * d, end = c + d; c < end; c++) s += m[c] * m[c];
+    return s;
   };
   for (let j = 0; j < k; j++) {
     for (let attempt = 0; ; attempt++) {
-      let before = 0;
-      for (let r = 0; r < rows; r++) before += m[r * k + j] ** 2;
+      const before = squaredNorm(j);
       for (let pass = 0; pass < 2; pass++) {
         for (const block of fixed) for (let i = 0; i < k; i++) against(j, block, i);
         for (let i = 0; i < j; i++) against(j, m, i);
       }
-      let norm = 0;
-      for (let r = 0; r < rows; r++) norm += m[r * k + j] ** 2;
+      const norm = squaredNorm(j);
       if (norm > 1e-20 * before && norm > 1e-300) {
         const scale = 1 / Math.sqrt(norm);
-        for (let r = 0; r < rows; r++) m[r * k + j] *= scale;
+        for (let c = j * d, end = c + d; c < end; c++) m[c] *= scale;
         break;
       }
       if (attempt > 8) throw new Error('PCA: cannot extend the basis');
-      for (let r = 0; r < rows; r++) m[r * k + j] = random() - 0.5;
+      for (let c = j * d, end = c + d; c < end; c++) m[c] = random() - 0.5;
     }
   }
 }
 
-/** The Krylov space so far: orthonormal blocks Q_i (d × k), their products A·Q_i and the row coordinates Xc·Q_i (n × k). */
+/**
+ * The Krylov space so far: orthonormal blocks Q_i and their products A·Q_i (k vectors of length d each,
+ * vector-major), and the row coordinates Xc·Q_i (n × k, row-major as onnxruntime returns them).
+ */
 interface Krylov {
   basis: Float64Array[];
   products: Float64Array[];
   projections: Float32Array[];
 }
 
-/** Σ_i blocks[i] · w[i·k .. (i+1)·k, column] for `columns` columns of w (row-major [blocks·k, width]). */
-function combine<T extends Float64Array | Float32Array>(blocks: T[], rows: number, k: number, w: Float64Array, width: number, columns: number): Float64Array {
+/** Row-major blocks [rows, k]: out[r, j] = Σ_b Σ_i blocks[b][r, i] · w[b·k + i, j] for `columns` columns of w ([blocks·k, width]). */
+function combineRows(blocks: Float32Array[], rows: number, k: number, w: Float64Array, width: number, columns: number): Float64Array {
   const out = new Float64Array(rows * columns);
   blocks.forEach((block, b) => {
     for (let r = 0; r < rows; r++) {
@@ -101,6 +115,30 @@ function combine<T extends Float64Array | Float32Array>(blocks: T[], rows: numbe
       }
     }
   });
+  return out;
+}
+
+/** Vector-major blocks (k vectors of length d): vector j of the result = Σ_b Σ_i w[b·k + i, j] · blocks[b] vector i. */
+function combineVectors(blocks: Float64Array[], d: number, k: number, w: Float64Array, width: number, columns: number): Float64Array {
+  const out = new Float64Array(columns * d);
+  for (let j = 0; j < Math.min(columns, width); j++) {
+    const o = j * d;
+    blocks.forEach((block, b) => {
+      for (let i = 0; i < k; i++) {
+        const f = w[(b * k + i) * width + j];
+        if (f === 0) continue;
+        const a = i * d;
+        for (let c = 0; c < d; c++) out[o + c] += f * block[a + c];
+      }
+    });
+  }
+  return out;
+}
+
+/** The float32 [d, k] row-major matrix onnxruntime multiplies by, from k vectors of length d. */
+function asColumns(vectors: Float64Array, d: number, k: number): Float32Array {
+  const out = new Float32Array(d * k);
+  for (let j = 0; j < k; j++) for (let c = 0; c < d; c++) out[c * k + j] = vectors[j * d + c];
   return out;
 }
 
@@ -120,7 +158,7 @@ function rayleighRitz(space: Krylov, d: number, k: number) {
       for (let i = 0; i < k; i++) {
         for (let j = 0; j < k; j++) {
           let s = 0;
-          for (let c = 0; c < d; c++) s += q[c * k + i] * aq[c * k + j];
+          for (let c = 0, qi = i * d, aj = j * d; c < d; c++) s += q[qi + c] * aq[aj + c];
           b[(x * k + i) * size + (y * k + j)] = s;
         }
       }
@@ -135,14 +173,14 @@ function rayleighRitz(space: Krylov, d: number, k: number) {
     }
   }
   const eig = symmetricEigen(b, size);
-  const axes = combine(space.basis, d, k, eig.vectors, size, PCA_COMPONENTS);
-  const productsOfAxes = combine(space.products, d, k, eig.vectors, size, PCA_COMPONENTS);
+  const axes = combineVectors(space.basis, d, k, eig.vectors, size, PCA_COMPONENTS);
+  const productsOfAxes = combineVectors(space.products, d, k, eig.vectors, size, PCA_COMPONENTS);
   let bound = 0;
   for (let j = 0; j < Math.min(PCA_COMPONENTS, size); j++) {
     const lambda = eig.values[j];
     const gap = Math.min(j > 0 ? eig.values[j - 1] - lambda : Infinity, j + 1 < size ? lambda - eig.values[j + 1] : Infinity);
     let residual = 0;
-    for (let c = 0; c < d; c++) residual += (productsOfAxes[c * PCA_COMPONENTS + j] - lambda * axes[c * PCA_COMPONENTS + j]) ** 2;
+    for (let c = j * d, end = c + d; c < end; c++) residual += (productsOfAxes[c] - lambda * axes[c]) ** 2;
     bound = Math.max(bound, gap > 0 ? Math.sqrt(residual) / gap : Infinity);
   }
   return { eig, size, axes, bound };
@@ -159,9 +197,9 @@ export async function fitPca(source: RowBlocks, seed = 0x70c3): Promise<PcaFit> 
   }
   // The iterative case keeps 2k ≤ d, so a new block always fits beside a restarted one.
   const k = d <= EXACT_MAX_DIMS ? d : Math.min(BLOCK, Math.max(n, PCA_COMPONENTS));
-  let q = new Float64Array(d * k);
+  let q = new Float64Array(d * k); // k vectors of length d
   if (k === d) {
-    for (let i = 0; i < d; i++) q[i * k + i] = 1;
+    for (let i = 0; i < d; i++) q[i * d + i] = 1;
   } else {
     const random = mulberry32(seed);
     for (let i = 0; i < q.length; i += 2) {
@@ -181,7 +219,7 @@ export async function fitPca(source: RowBlocks, seed = 0x70c3): Promise<PcaFit> 
   let sumSquares = 0;
   const firstZt = new Float64Array(k * d);
   {
-    const qTensor = new ort.Tensor('float32', Float32Array.from(q), [d, k]);
+    const qTensor = new ort.Tensor('float32', asColumns(q, d, k), [d, k]);
     await source.forEachBlock(async (block, _first, count) => {
       const step = await blockFirstPass(block, count, d, qTensor);
       for (let c = 0; c < d; c++) sum[c] += step.sum[c];
@@ -199,7 +237,7 @@ export async function fitPca(source: RowBlocks, seed = 0x70c3): Promise<PcaFit> 
     const m = new Float32Array(k);
     for (let j = 0; j < k; j++) {
       let s = 0;
-      for (let c = 0; c < d; c++) s += mean[c] * basis[c * k + j];
+      for (let c = 0, o = j * d; c < d; c++) s += mean[c] * basis[o + c];
       m[j] = s;
     }
     return m;
@@ -209,7 +247,7 @@ export async function fitPca(source: RowBlocks, seed = 0x70c3): Promise<PcaFit> 
     // cancellation when the mean is large, which only makes the seed a little worse: every Ritz vector below
     // comes from centred passes alone.
     const m = meanOnBasis(q);
-    for (let c = 0; c < d; c++) for (let j = 0; j < k; j++) q[c * k + j] = firstZt[j * d + c] - n * mean[c] * m[j];
+    for (let j = 0; j < k; j++) for (let c = 0; c < d; c++) q[j * d + c] = firstZt[j * d + c] - n * mean[c] * m[j];
     orthonormalise(q, d, k);
   }
 
@@ -219,7 +257,7 @@ export async function fitPca(source: RowBlocks, seed = 0x70c3): Promise<PcaFit> 
   for (;;) {
     iterations++;
     // Centring folded in: (X − 1μᵀ)Q = XQ − 1(μᵀQ).
-    const qTensor = new ort.Tensor('float32', Float32Array.from(q), [d, k]);
+    const qTensor = new ort.Tensor('float32', asColumns(q, d, k), [d, k]);
     const mTensor = new ort.Tensor('float32', meanOnBasis(q), [1, k]);
     const zt = new Float64Array(k * d);
     const yc = new Float32Array(n * k);
@@ -231,8 +269,8 @@ export async function fitPca(source: RowBlocks, seed = 0x70c3): Promise<PcaFit> 
     // A·Q where A = XcᵀXc: Xcᵀ·Yc = Xᵀ·Yc − μ·(1ᵀYc), transposed back to d × k.
     const columnSums = new Float64Array(k);
     for (let r = 0; r < n; r++) for (let i = 0; i < k; i++) columnSums[i] += yc[r * k + i];
-    const aq = new Float64Array(d * k);
-    for (let c = 0; c < d; c++) for (let j = 0; j < k; j++) aq[c * k + j] = zt[j * d + c] - mean[c] * columnSums[j];
+    const aq = new Float64Array(d * k); // vector-major, like Ycᵀ·X itself
+    for (let j = 0; j < k; j++) for (let c = 0; c < d; c++) aq[j * d + c] = zt[j * d + c] - mean[c] * columnSums[j];
     space.basis.push(q);
     space.products.push(aq);
     space.projections.push(yc);
@@ -242,21 +280,20 @@ export async function fitPca(source: RowBlocks, seed = 0x70c3): Promise<PcaFit> 
     if (space.basis.length >= MAX_KRYLOV_BLOCKS || ritz.size + k > d) {
       // Thick restart: keep the best k Ritz vectors (and their products and coordinates), drop the rest.
       const w = ritz.eig.vectors;
-      const keep = (blocks: (Float64Array | Float32Array)[], rows: number) => combine(blocks, rows, k, w, ritz.size, k);
-      space.basis = [keep(space.basis, d)];
-      space.products = [keep(space.products, d)];
-      space.projections = [Float32Array.from(keep(space.projections, n))];
+      space.basis = [combineVectors(space.basis, d, k, w, ritz.size, k)];
+      space.products = [combineVectors(space.products, d, k, w, ritz.size, k)];
+      space.projections = [Float32Array.from(combineRows(space.projections, n, k, w, ritz.size, k))];
     }
     // The next block: A·Q, orthogonal to everything in the space already.
     q = Float64Array.from(aq);
     orthonormalise(q, d, k, space.basis);
   }
 
-  // Axes V = K·W and scores (Xc·K)·W for the top three Ritz vectors.
+  // Axes V = K·W (vector-major: component j is axes[j·d ..]) and scores (Xc·K)·W for the top three Ritz vectors.
   const axes = ritz!.axes;
   const components = new Float64Array(PCA_COMPONENTS * d);
-  for (let j = 0; j < PCA_COMPONENTS; j++) for (let c = 0; c < d; c++) components[j * d + c] = axes[c * PCA_COMPONENTS + j];
-  const scores = combine(space.projections, n, k, ritz!.eig.vectors, ritz!.size, PCA_COMPONENTS);
+  components.set(axes);
+  const scores = combineRows(space.projections, n, k, ritz!.eig.vectors, ritz!.size, PCA_COMPONENTS);
   for (let j = 0; j < PCA_COMPONENTS; j++) {
     let largest = 0;
     for (let r = 0; r < n; r++) {

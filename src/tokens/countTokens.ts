@@ -16,20 +16,26 @@ export interface TokenCounts {
  * Special tokens the tokenizer adds (BOS/EOS) are counted only when asked. The ids are `encode`'s,
  * through the tokenizer's memoising line encoder when it has one.
  */
-export function countTokens(
-  tokenizer: ModelTokenizer,
-  lines: Iterable<string>,
-  includeSpecial: boolean,
-  vocabSize: number,
-): TokenCounts {
-  const counts = new Uint32Array(vocabSize);
-  const encoder: Pick<LineEncoder, 'count'> = tokenizer.lineEncoder?.() ?? {
+/** Counts through the tokenizer's own encode (no fast path). */
+export function encodeCounter(tokenizer: Pick<ModelTokenizer, 'encode'>): Pick<LineEncoder, 'count'> {
+  return {
     count(line, addSpecial, into) {
       const ids = tokenizer.encode(line, addSpecial);
       for (const id of ids) if (id < into.length) into[id]++;
       return ids.length;
     },
   };
+}
+
+export function countTokens(
+  tokenizer: ModelTokenizer,
+  lines: Iterable<string>,
+  includeSpecial: boolean,
+  vocabSize: number,
+  /** Counts a line; default: the tokenizer's fast line encoder where it has one. */
+  encoder: Pick<LineEncoder, 'count'> = tokenizer.lineEncoder?.() ?? encodeCounter(tokenizer),
+): TokenCounts {
+  const counts = new Uint32Array(vocabSize);
   let total = 0;
   let lineCount = 0;
   for (const line of lines) {

@@ -12,6 +12,11 @@ export interface TokenDescription {
 const BYTE_PIECE = /^<0x[0-9A-Fa-f]{2}>$/;
 const SENTENCEPIECE_SPACE = '\u2581';
 
+/** Whether a token is special or a byte token, without decoding it (what the facets need of every token). */
+export function tokenKind(tokenizer: ModelTokenizer, id: number): { special: boolean; byteToken: boolean } {
+  return { special: tokenizer.specialIds.has(id), byteToken: BYTE_PIECE.test(tokenizer.pieces[id] ?? '') };
+}
+
 /**
  * Decoded text and raw piece of each token. Decoders strip the leading space a lone SentencePiece
  * token would have ("▁Birmingham" decodes to "Birmingham"), which would make it look like
@@ -22,8 +27,7 @@ export function describeTokens(tokenizer: ModelTokenizer, ids: ArrayLike<number>
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i];
     const piece = tokenizer.pieces[id] ?? '';
-    const special = tokenizer.specialIds.has(id);
-    const byteToken = BYTE_PIECE.test(piece);
+    const { special, byteToken } = tokenKind(tokenizer, id);
     let text = special ? piece : tokenizer.decodeOne(id);
     if (!special && piece.startsWith(SENTENCEPIECE_SPACE)) {
       const leading = piece.length - piece.replace(/^\u2581+/, '').length;
