@@ -6,7 +6,6 @@
  */
 import { open } from 'node:fs/promises';
 import { TokenscapeError } from '../errors.ts';
-import { widenHalves } from '../projection/pcaKernels.ts';
 import { decodeRows } from './decodeRows.ts';
 import { DTYPE_BYTES } from './safetensorsHeader.ts';
 import { WasmArena } from './wasmWiden.ts';
@@ -24,7 +23,6 @@ export interface RowBlocks {
 
 /** Raw bytes read per file access. */
 const WINDOW_BYTES = 64 * 1024 * 1024;
-const WIDEN_CHUNK_ELEMENTS = 512 * 1024;
 /** Elements per block handed to onnxruntime: large enough for efficient matrix products, small in memory (32 MB). */
 const BLOCK_ELEMENTS = 8 * 1024 * 1024;
 /**
@@ -86,41 +84,18 @@ export class EmbeddingFile {
   private async decodeInto(ids: Uint32Array, out: Float32Array): Promise<void> {
     await this.readWindows(ids, async (window, local, from, to) => {
       const target = out.subarray(from * this.cols, to * this.cols);
-      if (this.dtype === 'BF16' && window.byteOffset % 2 === 0) {
+      if ((this.dtype === 'BF16' || this.dtype === 'F16') && window.byteOffset % 2 === 0) {
         const bits = new Uint16Array(window.buffer, window.byteOffset, window.byteLength >> 1);
         // Runs of consecutive rows are widened in one call (a full vocabulary is a single run per window).
         for (let r = 0; r < local.length; ) {
           let end = r + 1;
           while (end < local.length && local[end] === local[end - 1] + 1) end++;
-          await widenInto(bits.subarray(local[r] * this.cols, (local[end - 1] + 1) * this.cols), 'BF16', target.subarray(r * this.cols, end * this.cols));
+          await widenInto(bits.subarray(local[r] * this.cols, (local[end - 1] + 1) * this.cols), this.dtype, target.subarray(r * this.cols, end * this.cols));
           r = end;
         }
         return;
       }
-      if (this.dtype !== 'F16') {
-        decodeRows(window, this.dtype, this.cols, local, target);
-        return;
-      }
-      // Float16 is widened natively, a cache-sized chunk at a time: a JS table lookup is ~8× slower, and
-      // onnxruntime's cast slows down several-fold once a chunk outgrows the CPU cache.
-      const halves = new Uint16Array(window.buffer, window.byteOffset, window.byteLength >> 1);
-      const chunkRows = Math.max(1, Math.floor(WIDEN_CHUNK_ELEMENTS / this.cols));
-      const picked = new Uint16Array(Math.min(chunkRows, local.length) * this.cols);
-      for (let start = 0; start < local.length; start += chunkRows) {
-        const count = Math.min(chunkRows, local.length - start);
-        const first = local[start];
-        let rows: Uint16Array;
-        if (local[start + count - 1] - first === count - 1) {
-          rows = halves.subarray(first * this.cols, (first + count) * this.cols); // consecutive rows: no copy
-        } else {
-          for (let r = 0; r < count; r++) {
-            const row = local[start + r];
-            picked.set(halves.subarray(row * this.cols, (row + 1) * this.cols), r * this.cols);
-          }
-          rows = picked.subarray(0, count * this.cols);
-        }
-        await widenHalves(rows, count, this.cols, target.subarray(start * this.cols, (start + count) * this.cols));
-      }
+      decodeRows(window, this.dtype, this.cols, local, target);
     });
   }
 
@@ -190,8 +165,8 @@ export class EmbeddingFile {
       const dtype = this.dtype;
       const rowsPerBlock = blockRows ?? Math.max(1, Math.floor(HELD_BLOCK_ELEMENTS / this.cols));
       const blockValues = Math.min(rowsPerBlock, ids.length) * this.cols;
-      // BF16 rows and the block they widen into share one wasm memory, so widening is one SIMD call per block.
-      const arena = dtype === 'BF16' ? WasmArena.create(rawBytes + blockValues * 4 + 256) : null;
+      // The rows and the block they widen into share one wasm memory, so widening is one SIMD call per block.
+      const arena = WasmArena.create(rawBytes + blockValues * 4 + 256);
       const raw = await this.readRaw(ids, arena ? arena.uint8(rawBytes) : new Uint8Array(rawBytes));
       const halves = new Uint16Array(raw.buffer, raw.byteOffset, raw.byteLength >> 1);
       const buffer = arena ? arena.float32(blockValues) : new Float32Array(blockValues);

@@ -1,10 +1,10 @@
 /**
- * bfloat16 → float32 in WebAssembly SIMD (eight values per instruction): ~10× the fastest JS shift loop. A
- * 128k × 4096 BF16 vocabulary is widened once per PCA pass (525M values), so this is on the critical path.
- * The module is widenBf16.wat beside this file; WIDEN_WASM below is its compiled form (tests/wasmWiden.test.ts
- * compiles the .wat again and checks the bytes are the same).
+ * bfloat16 and float16 → float32 in WebAssembly SIMD: ~10× the fastest JS shift loop for bfloat16 and ~3×
+ * onnxruntime's cast for float16. A 128k × 4096 BF16 vocabulary is widened once per PCA pass (525M values),
+ * so this is on the critical path. The module is widen16.wat beside this file; WIDEN_WASM below is its
+ * compiled form (tests/wasmWiden.test.ts compiles the .wat again and checks the bytes are the same).
  */
-export const WIDEN_WASM = 'AGFzbQEAAAABBwFgA39/fwACDwEDZW52Bm1lbW9yeQIAAQMCAQAHDQEJd2lkZW5CZjE2AAAKkAEBjQEBAX8gACACQXhxQQF0aiEDAkADQCAAIANPDQEgASAA/QAEAP2pAUEQ/asB/QsEACABIAD9AAQA/aoBQRD9qwH9CwQQIABBEGohACABQSBqIQEMAAsLIAMgAkEHcUEBdGohAwJAA0AgACADTw0BIAEgAC8BAEEQdDYCACAAQQJqIQAgAUEEaiEBDAALCws=';
+export const WIDEN_WASM = 'AGFzbQEAAAABBwFgA39/fwACDwEDZW52Bm1lbW9yeQIAAQMDAgAABxgCCXdpZGVuQmYxNgAACHdpZGVuRjE2AAEK1gMCjQEBAX8gACACQXhxQQF0aiEDAkADQCAAIANPDQEgASAA/QAEAP2pAUEQ/asB/QsEACABIAD9AAQA/aoBQRD9qwH9CwQQIABBEGohACABQSBqIQEMAAsLIAMgAkEHcUEBdGohAwJAA0AgACADTw0BIAEgAC8BAEEQdDYCACAAQQJqIQAgAUEEaiEBDAALCwvEAgIBfwh7Qf//Af0RIQdBgICA/Af9ESEIQwAAgHf9EyEJQYD4Af0RIQpBgIAC/REhCyAAIAJBeHFBAXRqIQMCQANAIAAgA08NASAA/QAEACEEIAEgBP2pASIFIAf9TkEN/asBIgYgCP1QIAYgCf3mASAFIAr9TiAK/Tf9UiAFIAv9TkEQ/asB/VD9CwQAIAEgBP2qASIFIAf9TkEN/asBIgYgCP1QIAYgCf3mASAFIAr9TiAK/Tf9UiAFIAv9TkEQ/asB/VD9CwQQIABBEGohACABQSBqIQEMAAsLIAMgAkEHcUEBdGohAwJAA0AgACADTw0BIAEgAC8BAP0RIgUgB/1OQQ39qwEiBiAI/VAgBiAJ/eYBIAUgCv1OIAr9N/1SIAUgC/1OQRD9qwH9UP1aAgAAIABBAmohACABQQRqIQEMAAsLCw==';
 
 const PAGE = 65536;
 /** wasm32 addresses are 32-bit; the module's loops compare end addresses, so stay a page below 4 GiB. */
@@ -33,7 +33,7 @@ export class WasmArena {
 
   private constructor(
     private readonly memory: WebAssembly.Memory,
-    private readonly widen: (src: number, dst: number, n: number) => void,
+    private readonly widen: Record<'F16' | 'BF16', (src: number, dst: number, n: number) => void>,
   ) {
     arenas.set(memory.buffer, this);
   }
@@ -50,7 +50,8 @@ export class WasmArena {
       return null; // address space refused: the caller falls back to ordinary arrays
     }
     const instance = new WebAssembly.Instance(module, { env: { memory } });
-    return new WasmArena(memory, instance.exports.widenBf16 as (src: number, dst: number, n: number) => void);
+    const exports = instance.exports as Record<'widenF16' | 'widenBf16', (src: number, dst: number, n: number) => void>;
+    return new WasmArena(memory, { F16: exports.widenF16, BF16: exports.widenBf16 });
   }
 
   private take(bytes: number): number {
@@ -72,10 +73,10 @@ export class WasmArena {
     return new Float32Array(this.memory.buffer, this.take(length * 4), length);
   }
 
-  /** Widens `bits` into `out` when both are views of this arena; false otherwise. */
-  widenWithin(bits: Uint16Array, out: Float32Array): boolean {
-    if (bits.buffer !== this.memory.buffer || out.buffer !== this.memory.buffer || bits.byteOffset % 2 !== 0) return false;
-    this.widen(bits.byteOffset, out.byteOffset, bits.length);
+  /** Widens `bits` (F16 or BF16) into `out` when both are views of this arena; false otherwise. */
+  widenWithin(bits: Uint16Array, dtype: 'F16' | 'BF16', out: Float32Array): boolean {
+    if (bits.buffer !== this.memory.buffer || out.buffer !== this.memory.buffer) return false;
+    this.widen[dtype](bits.byteOffset, out.byteOffset, bits.length);
     return true;
   }
 
@@ -89,12 +90,12 @@ const SCRATCH_VALUES = 64 * 1024;
 let scratch: { arena: WasmArena; bits: Uint16Array; out: Float32Array } | null | undefined;
 
 /**
- * bfloat16 bits → float32 in wasm: in place when both arrays live in one arena, through a small scratch arena
- * otherwise (two cache-resident copies are still far cheaper than the JS loop). False where wasm SIMD is
- * unavailable (the caller widens in JS).
+ * F16 or BF16 bits → float32 in wasm: in place when both arrays live in one arena, through a small scratch
+ * arena otherwise (two cache-resident copies are still far cheaper than the alternatives). False where wasm
+ * SIMD is unavailable (the caller widens another way).
  */
-export function widenBf16Wasm(bits: Uint16Array, out: Float32Array): boolean {
-  if (WasmArena.of(bits.buffer)?.widenWithin(bits, out)) return true;
+export function widenWasm(bits: Uint16Array, dtype: 'F16' | 'BF16', out: Float32Array): boolean {
+  if (WasmArena.of(bits.buffer)?.widenWithin(bits, dtype, out)) return true;
   if (scratch === undefined) {
     const a = WasmArena.create(SCRATCH_VALUES * 6 + 128);
     scratch = a ? { arena: a, bits: a.uint16(SCRATCH_VALUES), out: a.float32(SCRATCH_VALUES) } : null;
@@ -105,7 +106,7 @@ export function widenBf16Wasm(bits: Uint16Array, out: Float32Array): boolean {
     const inBits = scratch.bits.subarray(0, n);
     const widened = scratch.out.subarray(0, n);
     inBits.set(bits.subarray(start, start + n));
-    scratch.arena.widenWithin(inBits, widened);
+    scratch.arena.widenWithin(inBits, dtype, widened);
     out.set(widened, start);
   }
   return true;

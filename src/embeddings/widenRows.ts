@@ -1,9 +1,10 @@
 /**
  * Contiguous 16-bit rows (F16 or BF16 bits) to float32, as fast as this runtime allows: these loops run once
- * per PCA pass over a vocabulary held as its stored bytes, so they are on the critical path.
+ * per PCA pass over a vocabulary held as its stored bytes, so they are on the critical path. WebAssembly SIMD
+ * first (wasmWiden.ts); the JS shift (BF16) and onnxruntime's cast (F16) where wasm SIMD is missing.
  */
 import { widenHalves } from '../projection/pcaKernels.ts';
-import { widenBf16Wasm } from './wasmWiden.ts';
+import { widenWasm } from './wasmWiden.ts';
 
 /** Elements per onnxruntime cast: its cast slows down several-fold once a chunk outgrows the CPU cache. */
 const F16_CHUNK_ELEMENTS = 512 * 1024;
@@ -29,8 +30,9 @@ export function widenBf16(bits: Uint16Array, out: Float32Array): void {
 
 /** `halves` (F16 or BF16 bits) widened into `out` (same length). */
 export async function widenInto(halves: Uint16Array, dtype: 'F16' | 'BF16', out: Float32Array): Promise<void> {
+  if (widenWasm(halves, dtype, out)) return;
   if (dtype === 'BF16') {
-    if (!widenBf16Wasm(halves, out)) widenBf16(halves, out);
+    widenBf16(halves, out);
     return;
   }
   for (let start = 0; start < halves.length; start += F16_CHUNK_ELEMENTS) {
