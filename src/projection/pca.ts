@@ -202,13 +202,17 @@ export async function fitPca(source: RowBlocks, seed = 0x70c3): Promise<PcaFit> 
     for (let i = 0; i < d; i++) q[i * d + i] = 1;
   } else {
     const random = mulberry32(seed);
-    for (let i = 0; i < q.length; i += 2) {
+    const normals = new Float64Array(d * k);
+    for (let i = 0; i < normals.length; i += 2) {
       const u = Math.max(random(), 1e-12);
       const v = random();
       const radius = Math.sqrt(-2 * Math.log(u));
-      q[i] = radius * Math.cos(2 * Math.PI * v);
-      if (i + 1 < q.length) q[i + 1] = radius * Math.sin(2 * Math.PI * v);
+      normals[i] = radius * Math.cos(2 * Math.PI * v);
+      if (i + 1 < normals.length) normals[i + 1] = radius * Math.sin(2 * Math.PI * v);
     }
+    // Drawn as a row-major d × k matrix, as before the vectors were stored contiguously: the same start, so
+    // the same passes and results as earlier versions.
+    for (let c = 0; c < d; c++) for (let j = 0; j < k; j++) q[j * d + c] = normals[c * k + j];
     orthonormalise(q, d, k);
   }
 
