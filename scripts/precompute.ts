@@ -30,6 +30,8 @@ async function main(): Promise<number> {
     const outcomes = await precompute({ config, env, workspace, log });
     const built = outcomes.filter((o) => o.status === 'built').length;
     log(`Done in ${((performance.now() - started) / 1000).toFixed(1)} s: ${built} built, ${outcomes.length - built} up to date → ${workspace.exhibitsDir}`);
+    // Peak memory is what decides whether a vocabulary fits a CI runner; npm run bench reads this line too.
+    reporter.detail(`peak memory ${Math.round((process.resourceUsage().maxRSS * 1024) / 1e6)} MB`);
     return 0;
   } catch (error) {
     if (error instanceof TokenscapeError) {

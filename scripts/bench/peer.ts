@@ -7,6 +7,8 @@ import { PEER_DIR, PYTHON, pythonHas } from './inputs.ts';
 export interface PeerResult {
   timings_s: Record<string, number>;
   total_s: number;
+  /** The whole Python process, start-up and imports included (what a user waits for). */
+  wall_s: number;
   html_bytes: number;
   n_points: number;
   maxRssBytes: number;
@@ -25,10 +27,12 @@ import resource, runpy, sys
 sys.argv = [sys.argv[1]] + sys.argv[2:]
 runpy.run_path(sys.argv[0], run_name="__main__")
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)`;
+  const started = performance.now();
   const out = execFileSync(PYTHON, ['-c', wrapper, join(PEER_DIR, 'seed_pipeline.py'), ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: peerEnv() });
+  const wall_s = (performance.now() - started) / 1000;
   const lines = out.trim().split('\n');
   const result = JSON.parse(lines[lines.length - 2]) as PeerResult;
-  return { ...result, maxRssBytes: Number(lines[lines.length - 1]) * 1024 };
+  return { ...result, wall_s, maxRssBytes: Number(lines[lines.length - 1]) * 1024 };
 }
 
 /**

@@ -1,12 +1,13 @@
 /** One timed stage each; run in child processes where memory is measured, so stages do not share a heap. */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { EmbeddingFile } from '../../src/embeddings/embeddingFile.ts';
 import { parseSafetensorsHeader, readHeaderLength } from '../../src/embeddings/safetensorsHeader.ts';
 import { fitPca } from '../../src/projection/pca.ts';
-import { parseGalleryConfig } from '../../src/config/index.ts';
-import { hubEnvironment } from '../../src/hub/hubEnvironment.ts';
-import { precompute } from '../../src/pipeline/precompute.ts';
+
+const repoRoot = resolve(import.meta.dirname, '../..');
 
 /** Decode + PCA of every row of the embedding in a safetensors file (what sklearn's gather + fit_transform do). */
 export async function benchPca(weights: string): Promise<{ seconds: number; iterations: number; ratio: number[] }> {
@@ -26,15 +27,22 @@ export async function benchPca(weights: string): Promise<{ seconds: number; iter
 }
 
 /**
- * The whole precompute of a full-vocabulary exhibit of a local model folder, from a cold Tokenscape cache.
- * `neighbors: false` leaves out the neighbour search, which has rows of its own (scripts/bench/neighbors.ts).
+ * The whole command, as a user runs it: `node scripts/cli.mjs precompute` (what `npm run precompute` runs) on a
+ * one-exhibit config of a local model folder's full vocabulary, from a cold Tokenscape cache, timed from spawn
+ * to exit. Peak RSS from the command's own --verbose report. The caller builds the esbuild bundle first.
  */
-export async function benchPrecompute(folder: string, workdir: string, neighbors = true): Promise<{ seconds: number }> {
-  const options = neighbors ? '' : '    neighbors: false\n';
-  const config = parseGalleryConfig(`title: bench\nexhibits:\n  - id: vocabulary\n    title: vocabulary\n    model: { path: ${JSON.stringify(folder)} }\n    corpus: vocabulary\n${options}`, `${workdir}/gallery.yaml`);
+export function benchPrecomputeCommand(folder: string, workdir: string, neighbors = false): { seconds: number; maxRssBytes: number } {
+  mkdirSync(workdir, { recursive: true });
+  const config = join(workdir, 'gallery.config.yaml');
+  writeFileSync(config, `title: bench\nexhibits:\n  - id: vocabulary\n    title: vocabulary\n    model: { path: ${JSON.stringify(folder)} }\n    corpus: vocabulary\n${neighbors ? '' : '    neighbors: false\n'}`);
+  const env = { ...process.env, GALLERY_CONFIG: config, TOKENSCAPE_CACHE: join(workdir, 'cache'), TOKENSCAPE_EXHIBITS: join(workdir, 'exhibits'), HF_HUB_OFFLINE: '1' };
   const started = performance.now();
-  await precompute({ config, env: { ...hubEnvironment(), offline: true }, workspace: { cacheDir: `${workdir}/cache`, exhibitsDir: `${workdir}/exhibits` } });
-  return { seconds: (performance.now() - started) / 1000 };
+  const run = spawnSync(process.execPath, [join(repoRoot, 'scripts/cli.mjs'), 'precompute', '--verbose'], { cwd: repoRoot, env, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const seconds = (performance.now() - started) / 1000;
+  if (run.status !== 0) throw new Error(`npm run precompute failed on ${folder}:\n${run.stderr}`);
+  const peak = /peak memory (\d+) MB/.exec(`${run.stdout}\n${run.stderr}`);
+  if (!peak) throw new Error(`npm run precompute --verbose did not report its peak memory:\n${run.stdout}`);
+  return { seconds, maxRssBytes: Number(peak[1]) * 1e6 };
 }
 
 /**
@@ -52,6 +60,6 @@ export async function benchFloor(weights: string, passes: number): Promise<{ sec
 // Child-process entry: `tsx scripts/bench/stages.ts <stage> <args...>` prints one JSON line with maxRSS.
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [stage, ...args] = process.argv.slice(2);
-  const result = stage === 'pca' ? await benchPca(args[0]) : stage === 'floor' ? await benchFloor(args[0], Number(args[1])) : await benchPrecompute(args[0], args[1], args[2] !== 'no-neighbors');
+  const result = stage === 'pca' ? await benchPca(args[0]) : await benchFloor(args[0], Number(args[1]));
   process.stdout.write(`${JSON.stringify({ ...result, maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`);
 }
