@@ -8,7 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MANIFEST_FILE, POINTS_FILE, type ExhibitManifest } from '../src/artifact/manifest.ts';
+import { FACETS_FILE, MANIFEST_FILE, POINTS_FILE, type ExhibitManifest } from '../src/artifact/manifest.ts';
+import { readFacets } from '../src/artifact/readFacets.ts';
 import { readExhibit } from '../src/artifact/readExhibit.ts';
 import { encodeExhibit } from '../src/artifact/writeExhibit.ts';
 import { parseGalleryConfig } from '../src/config/index.ts';
@@ -174,6 +175,14 @@ describe('a local model folder', () => {
     await precompute({ config, env: offlineEnv(dir), workspace });
     expect(existsSync(join(workspace.cacheDir, 'embeddings'))).toBe(false);
     const before = await positions();
+    // The norm facet (taken from the PCA's own first pass here) is each row's L2 norm.
+    const points = readExhibit(await readFile(join(workspace.exhibitsDir, 'v', POINTS_FILE)));
+    const facets = readFacets(await readFile(join(workspace.exhibitsDir, 'v', FACETS_FILE)), points.count);
+    const rows = tinyEmbedding(V, 8);
+    Array.from(points.ids).forEach((id, i) => {
+      const norm = Math.hypot(...rows.subarray(id * 8, id * 8 + 8));
+      expect(facets.norm[i]).toBeCloseTo(norm, 5);
+    });
 
     // New weights of the same shape, written in place (a fine-tune saved over the old file).
     const values = tinyEmbedding(V, 8).map((v, i) => v * (1 + (i % 5)) - (i % 3));

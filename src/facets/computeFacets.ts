@@ -27,28 +27,41 @@ export interface VocabularyFacets {
   flags: Uint8Array;
 }
 
-/** L2 norm of every row and, when `mean` is given, each row's cosine similarity to it. */
-async function rowNorms(model: ModelContext, mean: Float64Array | null): Promise<{ norms: Float64Array; cosines: Float64Array | null }> {
+/** Sums of squares of some rows, already computed (by the PCA's first pass): `squares[i]` is row `ids[i]`'s. */
+export interface KnownRowSquares {
+  ids: Uint32Array;
+  squares: Float64Array;
+}
+
+/**
+ * L2 norm of every row and, when `mean` is given, each row's cosine similarity to it. Rows whose sums of
+ * squares are `known` are not read again (a full-vocabulary exhibit: none are).
+ */
+async function rowNorms(model: ModelContext, mean: Float64Array | null, known?: KnownRowSquares): Promise<{ norms: Float64Array; cosines: Float64Array | null }> {
   const dims = model.cols;
-  const norms = new Float64Array(model.rows);
+  const norms = new Float64Array(model.rows).fill(NaN);
   const cosines = mean ? new Float64Array(model.rows) : null;
   let meanNorm = 0;
   if (mean) for (let c = 0; c < dims; c++) meanNorm += mean[c] * mean[c];
   meanNorm = Math.sqrt(meanNorm);
+  if (known && !mean) known.ids.forEach((id, i) => id < model.rows && (norms[id] = Math.sqrt(known.squares[i])));
+  const toRead = Uint32Array.from({ length: model.rows }, (_, i) => i).filter((id) => Number.isNaN(norms[id]));
+  if (toRead.length === 0) return { norms, cosines };
   const meanTensor = mean ? new ort.Tensor('float32', Float32Array.from(mean), [dims, 1]) : null;
-  const blocks = await model.embedding.rowBlocks(Uint32Array.from({ length: model.rows }, (_, i) => i), 0);
+  const blocks = await model.embedding.rowBlocks(toRead, 0);
   await blocks.forEachBlock(async (block, first, count) => {
     const { squares, dots } = await blockRowStatistics(block, count, dims, meanTensor);
     for (let r = 0; r < count; r++) {
+      const id = toRead[first + r];
       const norm = Math.sqrt(squares[r]);
-      norms[first + r] = norm;
-      if (cosines && dots) cosines[first + r] = norm > 0 && meanNorm > 0 ? dots[r] / (norm * meanNorm) : 0;
+      norms[id] = norm;
+      if (cosines && dots) cosines[id] = norm > 0 && meanNorm > 0 ? dots[r] / (norm * meanNorm) : 0;
     }
   });
   return { norms, cosines };
 }
 
-export async function vocabularyFacets(model: ModelContext, workspace: Workspace): Promise<VocabularyFacets & { key: string }> {
+export async function vocabularyFacets(model: ModelContext, workspace: Workspace, known?: KnownRowSquares): Promise<VocabularyFacets & { key: string }> {
   const tied = await embeddingsAreTied(model.files);
   const key = hashKey('facets-vocabulary', FACETS_VERSION, model.embeddingKey, model.tokenizer.identity, tied);
   const stored = await cachedJson(join(workspace.cacheDir, 'facets', `${key}.json`), async () => {
@@ -59,7 +72,7 @@ export async function vocabularyFacets(model: ModelContext, workspace: Workspace
       mean = new Float64Array(model.cols);
       for (let r = 0; r < unused.length; r++) for (let c = 0; c < model.cols; c++) mean[c] += x[r * model.cols + c] / unused.length;
     }
-    const { norms, cosines } = await rowNorms(model, mean);
+    const { norms, cosines } = await rowNorms(model, mean, known);
     const ordinary = Array.from({ length: model.rows }, (_, id) => {
       const kind = tokenKind(model.tokenizer, id);
       return !kind.special && !kind.byteToken && model.tokenizer.pieces[id] !== '';

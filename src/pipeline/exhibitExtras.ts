@@ -17,7 +17,7 @@ import { encodeFacets } from '../artifact/writeFacets.ts';
 import { encodeNeighbors } from '../artifact/writeNeighbors.ts';
 import type { ExhibitConfig } from '../config/types.ts';
 import { TokenscapeError } from '../errors.ts';
-import { FACETS_VERSION, pointFacets, vocabularyFacets } from '../facets/computeFacets.ts';
+import { FACETS_VERSION, pointFacets, vocabularyFacets, type KnownRowSquares } from '../facets/computeFacets.ts';
 import { embeddingsAreTied } from '../facets/tiedEmbeddings.ts';
 import { DEFAULT_CANDIDATES, NEIGHBOR_METHOD_VERSION } from '../neighbors/nearestNeighbors.ts';
 import { exhibitNeighbors } from '../neighbors/neighborStage.ts';
@@ -63,6 +63,8 @@ export async function exhibitExtras(
   described: TokenDescription[],
   workspace: Workspace,
   log?: (line: string) => void,
+  /** Sums of squares of rows the PCA has read already (their norms need no pass of their own). */
+  knownSquares?: KnownRowSquares,
 ): Promise<ExhibitExtras> {
   const n = ids.length;
   const files: ExtraExhibitFile[] = [];
@@ -79,7 +81,7 @@ export async function exhibitExtras(
     csv.neighbors = { ids: found.ids, similarities: found.similarities, k: found.k };
   }
 
-  const vocabulary = await vocabularyFacets(model, workspace);
+  const vocabulary = await vocabularyFacets(model, workspace, knownSquares);
   const { facets, info } = pointFacets(ids, described, model.tokenizer.pieces, vocabulary);
   const facetBytes = encodeFacets(facets);
   files.push({ name: FACETS_FILE, data: facetBytes, check: (b) => void readFacets(b, n) });

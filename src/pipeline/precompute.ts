@@ -116,7 +116,7 @@ async function project(exhibit: ExhibitConfig, model: ModelContext, ids: Uint32A
   if (exhibit.projection.fit === 'corpus') {
     const fit = await fitPca(trackPasses(await model.embedding.rowBlocks(ids, PCA_MEMORY_BYTES), 'PCA'));
     options.log?.(`  PCA of ${ids.length} × ${model.cols} in ${seconds()} s (${fit.model.iterations} iterations)`);
-    return { positions: fit.scores, pca: fit.model };
+    return { positions: fit.scores, pca: fit.model, rowSquares: { ids, squares: fit.rowSquares } };
   }
   const key = hashKey('pca-vocabulary-v1', model.embeddingKey);
   const stored = await cachedJson(join(options.workspace.cacheDir, 'pca', `${key}.json`), async () => {
@@ -153,7 +153,7 @@ async function buildExhibit(exhibit: ExhibitConfig, model: ModelContext, options
     return { id: exhibit.id, status: 'up to date', seconds: (performance.now() - started) / 1000, manifest: existing };
   }
 
-  const { positions, pca } = await project(exhibit, model, counts.ids, options);
+  const { positions, pca, rowSquares } = await project(exhibit, model, counts.ids, options);
   const described = describeTokens(model.tokenizer, counts.ids);
   const texts = described.map((d) => d.text);
   const pieces = described.map((d) => d.piece);
@@ -166,7 +166,7 @@ async function buildExhibit(exhibit: ExhibitConfig, model: ModelContext, options
     special: described.map((d) => d.special),
     byteToken: described.map((d) => d.byteToken),
   });
-  const extras = await exhibitExtras(exhibit, model, counts.ids, described, workspace, options.log);
+  const extras = await exhibitExtras(exhibit, model, counts.ids, described, workspace, options.log, rowSquares);
   const csvStage = progress().stage('writing points.csv', { total: counts.ids.length, unit: 'rows' });
   const csv = pointsCsv(counts.ids, texts, pieces, counts.counts, positions, extras.csv, csvStage);
   csvStage.done();

@@ -32,6 +32,8 @@ export interface PcaFit {
   model: PcaModel;
   /** Coordinates of the fitted rows, row-major [n, 3]. */
   scores: Float64Array;
+  /** Each fitted row's sum of squares (uncentred), from the first pass: the facets' norms need no pass of their own. */
+  rowSquares: Float64Array;
 }
 
 /** Up to this width the whole space is one block and a single Rayleigh–Ritz step is exact. */
@@ -224,13 +226,17 @@ export async function fitPca(source: RowBlocks, seed = 0x70c3): Promise<PcaFit> 
   // statistics in saves a whole pass over the matrix.
   const sum = new Float64Array(d);
   let sumSquares = 0;
+  const rowSquares = new Float64Array(n);
   const firstZt = new Float64Array(k * d);
   {
     const qTensor = new ort.Tensor('float32', asColumns(q, d, k), [d, k]);
-    await source.forEachBlock(async (block, _first, count) => {
+    await source.forEachBlock(async (block, first, count) => {
       const step = await blockFirstPass(block, count, d, qTensor);
       for (let c = 0; c < d; c++) sum[c] += step.sum[c];
-      for (let r = 0; r < count; r++) sumSquares += step.rowSquares[r];
+      for (let r = 0; r < count; r++) {
+        rowSquares[first + r] = step.rowSquares[r];
+        sumSquares += step.rowSquares[r];
+      }
       for (let i = 0; i < step.zt.length; i++) firstZt[i] += step.zt[i];
     });
   }
@@ -325,6 +331,7 @@ export async function fitPca(source: RowBlocks, seed = 0x70c3): Promise<PcaFit> 
       iterations,
     },
     scores,
+    rowSquares,
   };
 }
 
