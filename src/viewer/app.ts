@@ -37,7 +37,7 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
   const canvas2d = $<HTMLCanvasElement>('canvas.map-2d')!;
   const label = $('.map-label')!;
   const data = root.dataset;
-  const status = createViewerStatus(root);
+  const status = createViewerStatus(root, timings);
 
   const points = await loadExhibit(canvas3d, data.pointsUrl ?? '', status);
   if (!points) return;
@@ -51,7 +51,6 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
   const search = buildSearchIndex(points);
   let visibleMask: Uint8Array | null = null;
   const isVisible = (i: number) => !visibleMask || visibleMask[i] === 1;
-  let frames = 0;
 
   // ---- colours, and the 3D renderer that draws them ----
   const colorBy = createColorByControl({
@@ -83,12 +82,6 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
   }
 
   // ---- views: 3D and the 2D planes ----
-  const drawn = () => {
-    frames++;
-    if (timings.firstDraw !== undefined) return;
-    timings.firstDraw = performance.now();
-    status.ready();
-  };
   const views = createMapViews({
     root, canvas3d, canvas2d, status, renderer, positions: norm.positions, fitRadius: norm.fitRadius, pointSize,
     link: { view: initial.view ?? '3d', cam: initial.cam },
@@ -101,7 +94,7 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
       followCamera();
       url.write();
     },
-    onDrawn: drawn,
+    onDrawn: status.drawn,
     onFrame: followCamera,
   });
   const setView = async (next: ViewName, opts: { camera?: PlaneCamera | null; silent?: boolean } = {}) => {
@@ -198,7 +191,7 @@ export async function mountViewer(root: HTMLElement): Promise<void> {
     marks: () => marks.now,
     labels: () => labels.shown().map((r) => r.index),
     setView: (v) => setView(v),
-    frames: () => frames,
+    frames: status.frames,
   });
 
   // ---- the link's state: the selection first; jump to it unless the link also sets the camera ----

@@ -1,15 +1,20 @@
 /**
- * The status line over the map (loading, a view being prepared, an error) and the viewer root's
- * `data-state` (`loading`, `ready`, `error`), which the tests and the page's styles read. An error
- * is said once, in this line, and the map's controls are switched off with it.
+ * How far the viewer has got: the status line over the map (loading, a view being prepared, an
+ * error), the viewer root's `data-state` (`loading`, `ready` once a first frame is drawn, `error`),
+ * which the tests and the page's styles read, and the frames drawn (for the test hook and the
+ * bench). An error is said once, in this line, and the map's controls are switched off with it.
  */
+import type { TokenscapeTestApi } from './testApi.ts';
+
 export interface ViewerStatus {
   /** Shows a passing message (the map is loading, a 2D view is being prepared). */
   busy(message: string): void;
   /** Hides the passing message; an error stays. */
   idle(): void;
-  /** The first frame is on screen. */
-  ready(): void;
+  /** A frame was drawn, in any view; the first makes the map ready. */
+  drawn(): void;
+  /** Frames drawn so far. */
+  frames(): number;
   /** The map cannot be shown: says why, hides the canvases, disables the controls. */
   fail(message: string): void;
 }
@@ -24,8 +29,10 @@ export function showViewerError(root: HTMLElement, message: string): void {
   status.textContent = message;
 }
 
-export function createViewerStatus(root: HTMLElement): ViewerStatus {
+/** `timings.firstDraw` is set at the first frame. */
+export function createViewerStatus(root: HTMLElement, timings: TokenscapeTestApi['timings']): ViewerStatus {
   const status = root.querySelector<HTMLElement>('.map-status')!;
+  let frames = 0;
   const failed = () => root.dataset.state === 'error';
   root.dataset.state = 'loading';
   status.textContent = 'Loading the map…';
@@ -37,10 +44,14 @@ export function createViewerStatus(root: HTMLElement): ViewerStatus {
     idle() {
       status.hidden = !failed();
     },
-    ready() {
+    drawn() {
+      frames++;
+      if (timings.firstDraw !== undefined) return;
+      timings.firstDraw = performance.now();
       status.hidden = true;
       root.dataset.state = 'ready';
     },
+    frames: () => frames,
     fail(message) {
       showViewerError(root, message);
       root.querySelectorAll<HTMLCanvasElement>('canvas.map-canvas').forEach((c) => (c.hidden = true));
