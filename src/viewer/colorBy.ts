@@ -9,7 +9,8 @@
  */
 import type { ExhibitPoints } from '../artifact/format.ts';
 import type { ExhibitFacets, FacetKey } from '../facets/facetTypes.ts';
-import { colorValues, legendFor, maxCount, paletteRgb, type ColorMode } from './colorScale.ts';
+import { colorValues, legendFor, maxCount, paletteRgb, rgbHex, type ColorMode } from './colorScale.ts';
+import type { PlaneColoring } from './planeView.ts';
 
 /** Today's count colourings plus every facet but `count` (which is `clip` / `log`). */
 export type ColorChoice = ColorMode | Exclude<FacetKey, 'count'>;
@@ -30,6 +31,12 @@ export function isColorChoice(value: string): value is ColorChoice {
 /** Whether a choice is a facet (facetColoring.ts). */
 export function isFacet(choice: ColorChoice): choice is (typeof FACET_KEYS)[number] {
   return (FACET_KEYS as readonly string[]).includes(choice);
+}
+
+/** The colouring a page opens with: the link's, except a count scale where there are no counts (then the token id). */
+export function initialColorChoice(fromLink: ColorChoice | undefined, hasCounts: boolean): ColorChoice {
+  if (hasCounts) return fromLink ?? 'clip';
+  return fromLink && fromLink !== 'clip' && fromLink !== 'log' ? fromLink : 'id';
 }
 
 /** Whether a choice needs facets.bin. */
@@ -79,11 +86,31 @@ export function coloringBytes(c: Coloring): Uint8Array {
   return out;
 }
 
+/**
+ * A colouring as regl-scatterplot (the 2D views) takes it: palette positions, or a dense category
+ * number per point and the categories' colours.
+ */
+export function planeColoring(c: Coloring): PlaneColoring {
+  if (c.kind === 'numeric') return { values: c.values };
+  const dense = new Map(c.categories.map((k, j) => [k.index, j]));
+  const values = new Float32Array(c.category.length);
+  for (let i = 0; i < values.length; i++) values[i] = dense.get(c.category[i]) ?? 0;
+  return { values, palette: c.categories.map((k) => rgbHex(k.rgb)) };
+}
+
 /** 1 per drawn point, 0 per point whose category is switched off; null when every point shows. */
 export function visibilityMask(c: Coloring, hidden: ReadonlySet<number>): Uint8Array | null {
   if (c.kind !== 'categorical' || hidden.size === 0) return null;
   const out = new Uint8Array(c.category.length);
   for (let i = 0; i < out.length; i++) out[i] = hidden.has(c.category[i]) ? 0 : 1;
+  return out;
+}
+
+/** The indices of the points a visibility mask draws; null (every point) stays null. */
+export function drawnIndices(mask: Uint8Array | null): number[] | null {
+  if (!mask) return null;
+  const out: number[] = [];
+  for (let i = 0; i < mask.length; i++) if (mask[i]) out.push(i);
   return out;
 }
 

@@ -9,6 +9,7 @@ import { countColoring, isFacet, needsFacets, toggleCategory, visibilityMask, ty
 import { paletteGradient, rgbHex } from './colorScale.ts';
 import { describeLoadError, fetchExhibitFile } from './data.ts';
 import { formatCount } from './display.ts';
+import { el } from './tokenText.ts';
 
 export interface ColorByOptions {
   legend: HTMLElement;
@@ -105,22 +106,14 @@ export function createColorByControl(o: ColorByOptions): ColorByControl {
     categoriesBox.hidden = false;
     categoriesBox.replaceChildren(
       ...coloring.categories.map((k) => {
-        const b = document.createElement('button');
+        const b = el('button', 'legend-category');
         b.type = 'button';
-        b.className = 'legend-category';
         b.dataset.category = String(k.index);
         b.setAttribute('aria-pressed', String(!hidden.has(k.index)));
         b.title = `${hidden.has(k.index) ? 'Show' : 'Hide'} these points`;
-        const swatch = document.createElement('span');
-        swatch.className = 'swatch';
+        const swatch = el('span', 'swatch');
         swatch.style.backgroundColor = rgbHex(k.rgb);
-        const label = document.createElement('span');
-        label.className = 'category-label';
-        label.textContent = k.label;
-        const count = document.createElement('span');
-        count.className = 'category-count';
-        count.textContent = formatCount(k.count);
-        b.append(swatch, label, count);
+        b.append(swatch, el('span', 'category-label', k.label), el('span', 'category-count', formatCount(k.count)));
         b.addEventListener('click', () => {
           hidden = toggleCategory(coloring, hidden, k.index);
           renderLegend();

@@ -16,9 +16,8 @@ export interface LabelLayerOptions {
   counts: ArrayLike<number>;
   ids: ArrayLike<number>;
   positions: Float32Array;
-  /** Screen position in CSS pixels relative to the container, or null when off screen. */
+  /** Screen position in CSS pixels relative to the container, or null; points outside the container get no label. */
   project(index: number): { x: number; y: number } | null;
-  size(): { width: number; height: number };
   /** Whether a point is drawn now (the colour-by legend can hide points). */
   visible?(index: number): boolean;
 }
@@ -48,6 +47,12 @@ const LINE_HEIGHT = 16;
 const PAD_X = 8;
 
 export function createLabelLayer(o: LabelLayerOptions): LabelLayer {
+  const size = () => ({ width: o.container.clientWidth, height: o.container.clientHeight });
+  const project = (i: number) => {
+    const p = o.project(i);
+    const { width, height } = size();
+    return p && p.x >= 0 && p.y >= 0 && p.x <= width && p.y <= height ? p : null;
+  };
   const layer = document.createElement('div');
   layer.className = 'map-labels';
   layer.setAttribute('aria-hidden', 'true');
@@ -76,7 +81,7 @@ export function createLabelLayer(o: LabelLayerOptions): LabelLayer {
   };
   const candidate = (i: number): Candidate | null => {
     if (o.visible && !o.visible(i)) return null;
-    const p = o.project(i);
+    const p = project(i);
     if (!p) return null;
     return { index: i, x: p.x, y: p.y, width: widthOf(i), height: LINE_HEIGHT };
   };
@@ -114,15 +119,15 @@ export function createLabelLayer(o: LabelLayerOptions): LabelLayer {
 
   const withOffsets = (rects: LabelRect[]) =>
     rects.map((r) => {
-      const p = o.project(r.index);
+      const p = project(r.index);
       return { ...r, dx: p ? r.x - p.x : -r.width / 2, dy: p ? r.y - p.y : -r.height - 4 };
     });
 
   const place = () => {
     window.clearTimeout(timer);
-    const { width, height } = o.size();
+    const { width, height } = size();
     const pins = pinned.map(candidate).filter((c): c is Candidate => c !== null);
-    const card = reserve >= 0 ? o.project(reserve) : null;
+    const card = reserve >= 0 ? project(reserve) : null;
     // The selected token's card: about 180 × 44 px centred below its point, and the point itself.
     const reserved = card ? [{ x: card.x - 90, y: card.y - 6, width: 180, height: 56 }] : [];
     if (!on) {

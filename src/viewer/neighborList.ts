@@ -4,22 +4,14 @@
  * Neighbours on the map are buttons (Tab reaches them, Enter selects); the others say that they
  * are not on this map.
  */
-import { formatPercent } from './display.ts';
 import type { Neighbor } from './neighbors.ts';
-import { quotedText } from './tooltip.ts';
+import { el, tokenTextElement } from './tokenText.ts';
 
 export interface NeighborListOptions {
   /** Called with the point index of a neighbour that is on the map. */
   onChoose(index: number): void;
   /** Words for the heading, e.g. "Nearest tokens (cosine, all 4096 dimensions)". */
   heading: string;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  e.className = className;
-  if (text !== undefined) e.textContent = text;
-  return e;
 }
 
 /** Cosine similarity to 3 decimals (the file keeps about 4). */
@@ -39,7 +31,7 @@ export function renderNeighborList(root: HTMLElement, state: { neighbors?: Neigh
   for (const nb of state.neighbors) {
     const li = el('li', nb.index >= 0 ? 'neighbor on-map' : 'neighbor off-map');
     li.dataset.tokenId = String(nb.id);
-    const text = el('span', 'neighbor-text', quotedText(nb.text));
+    const text = tokenTextElement('span', 'neighbor-text', nb.text);
     const meta = el('span', 'neighbor-meta', `${formatSimilarity(nb.similarity)} · #${nb.id}${nb.index >= 0 ? '' : ' · not on this map'}`);
     if (nb.index >= 0) {
       const b = el('button', 'neighbor-button');

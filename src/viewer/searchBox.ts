@@ -4,6 +4,8 @@
  * Escape closes the list (a second Escape clears the query). Option text is set with
  * textContent only.
  */
+import { el } from './tokenText.ts';
+
 export interface SearchBoxOptions {
   input: HTMLInputElement;
   list: HTMLElement;
@@ -61,13 +63,7 @@ export function createSearchBox(o: SearchBoxOptions): SearchBox {
       li.dataset.index = String(index);
       li.setAttribute('aria-selected', 'false');
       const d = o.describe(index);
-      const text = document.createElement('span');
-      text.className = 'opt-text';
-      text.textContent = d.text;
-      const meta = document.createElement('span');
-      meta.className = 'opt-meta';
-      meta.textContent = d.meta;
-      li.append(text, meta);
+      li.append(el('span', 'opt-text', d.text), el('span', 'opt-meta', d.meta));
       list.append(li);
     });
   };

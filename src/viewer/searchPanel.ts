@@ -5,12 +5,12 @@
  */
 import type { ExhibitPoints } from '../artifact/format.ts';
 import { describeLoadError } from './data.ts';
-import { formatCount, visibleText } from './display.ts';
+import { formatCount } from './display.ts';
 import { indexOfId, resolveToken, searchTokens, type SearchIndex } from './search.ts';
 import { createSearchBox } from './searchBox.ts';
 import type { SplitPanel } from './splitPanel.ts';
 import type { TokenSplitter } from './tokenizerSearch.ts';
-import { quotedText } from './tooltip.ts';
+import { quotedText } from './tokenText.ts';
 
 export interface SearchPanelOptions {
   points: ExhibitPoints;
@@ -55,7 +55,7 @@ export function mountSearchPanel(o: SearchPanelOptions): void {
     if (current !== q) return;
     if (!splitter.available) {
       if (found) split.clear();
-      else split.message(`Nothing matches “${visibleText(q)}”.`);
+      else split.message(`Nothing matches ${quotedText(q)}.`);
       return;
     }
     split.message('Asking the tokenizer…');

@@ -3,8 +3,8 @@
  * which of them are on this map (buttons that select them) and which are not, or that nothing
  * matches at all. Text goes in through textContent only.
  */
-import { visibleText } from './display.ts';
 import type { Piece } from './tokenizerSearch.ts';
+import { el, pieceElement, quotedText } from './tokenText.ts';
 
 export interface SplitPanel {
   /** `pieces` of `query`; `matches` is how many tokens the text search found. */
@@ -13,20 +13,13 @@ export interface SplitPanel {
   clear(): void;
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  e.className = className;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
 export function createSplitPanel(root: HTMLElement, onChoose: (index: number) => void): SplitPanel {
   root.hidden = true;
   return {
     show(query, pieces, matches) {
       root.replaceChildren();
       root.hidden = false;
-      const q = `“${visibleText(query)}”`;
+      const q = quotedText(query);
       if (pieces.length === 0) {
         root.append(el('p', 'split-summary', matches ? `${q} gives no tokens with this exhibit's tokenizer.` : `Nothing matches ${q}: no token contains it, and the tokenizer gives no tokens for it.`));
         return;
@@ -45,7 +38,7 @@ export function createSplitPanel(root: HTMLElement, onChoose: (index: number) =>
       for (const p of pieces) {
         const li = el('li', p.index >= 0 ? 'split-piece on-map' : 'split-piece off-map');
         li.dataset.tokenId = String(p.id);
-        const text = el('code', 'piece-text', visibleText(p.piece));
+        const text = pieceElement('piece-text', p.piece);
         const meta = el('span', 'piece-meta', `#${p.id}${p.index >= 0 ? '' : ' · not on this map'}`);
         if (p.index >= 0) {
           const b = el('button', 'piece-button');

@@ -1,10 +1,10 @@
 /**
  * Token cards: the hover tooltip, the pinned label of the selected token and the details panel.
- * Token text is untrusted: everything here goes through `textContent`, never HTML, and is made
- * visible with `visibleText` first (control characters, bidi overrides, zero-width spaces).
+ * Token text is untrusted: every element is built by tokenText.ts (textContent, visible form).
  */
-import { TokenFlag } from '../artifact/format.ts';
-import { formatCount, hasHiddenCharacters, visibleText } from './display.ts';
+import { TokenFlag, type ExhibitPoints } from '../artifact/format.ts';
+import { formatCount, hasHiddenCharacters } from './display.ts';
+import { el, pieceElement, tokenTextElement } from './tokenText.ts';
 
 export interface TokenInfo {
   id: number;
@@ -16,16 +16,9 @@ export interface TokenInfo {
   hasCounts: boolean;
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  e.className = className;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
-/** “text” with invisible characters made visible. */
-export function quotedText(text: string): string {
-  return `“${visibleText(text)}”`;
+/** What the cards say about point `i` of the exhibit. */
+export function tokenInfoOf(points: Pick<ExhibitPoints, 'ids' | 'texts' | 'pieces' | 'counts' | 'flags'>, hasCounts: boolean): (i: number) => TokenInfo {
+  return (i) => ({ id: points.ids[i], text: points.texts[i], piece: points.pieces[i], count: points.counts[i], flags: points.flags[i], hasCounts });
 }
 
 export function kindLabel(flags: number): string | null {
@@ -41,12 +34,17 @@ export function countLabel(info: TokenInfo): string {
 /** Fills the hover tooltip. */
 export function fillTooltip(root: HTMLElement, info: TokenInfo): void {
   root.replaceChildren();
-  root.append(el('div', 'tt-text', quotedText(info.text)));
+  root.append(tokenTextElement('div', 'tt-text', info.text));
   const meta = el('div', 'tt-meta');
-  meta.append(el('span', 'tt-label', 'piece '), el('code', 'tt-piece', visibleText(info.piece)));
+  meta.append(el('span', 'tt-label', 'piece '), pieceElement('tt-piece', info.piece));
   root.append(meta);
   const kind = kindLabel(info.flags);
   root.append(el('div', 'tt-meta', [`id ${info.id}`, countLabel(info), kind].filter(Boolean).join(' · ')));
+}
+
+/** Fills the card pinned below the selected token on the map. */
+export function fillLabel(root: HTMLElement, info: TokenInfo): void {
+  root.replaceChildren(tokenTextElement('span', 'label-text', info.text), el('span', 'label-meta', `#${info.id} · ${countLabel(info)}`));
 }
 
 /** Fills the details panel (exhibit page) for the selected token. */
@@ -60,16 +58,15 @@ export function fillDetails(
     root.append(el('p', 'details-empty', 'Click a point or search for a token to see its details here.'));
     return;
   }
-  root.append(el('p', 'details-text', quotedText(info.text)));
+  root.append(tokenTextElement('p', 'details-text', info.text));
   const dl = el('dl', 'details-list');
-  const row = (term: string, value: string, code = false) => {
+  const row = (term: string, value: string | HTMLElement) => {
     dl.append(el('dt', '', term));
     const dd = el('dd', '');
-    if (code) dd.append(el('code', '', value));
-    else dd.textContent = value;
+    dd.append(value);
     dl.append(dd);
   };
-  row('Piece', visibleText(info.piece), true);
+  row('Piece', pieceElement('', info.piece));
   row('Token id', String(info.id));
   if (info.hasCounts) {
     row('Count in corpus', formatCount(info.count));
