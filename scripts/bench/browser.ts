@@ -160,7 +160,9 @@ async function assembleExhibits(outDir: string, sources: BrowserExhibitSource[],
   if (missing.length > 0) {
     log(`browser: precomputing ${missing.map((s) => s.id).join(', ')} (no exhibit from the precompute stage) …`);
     const yaml = `title: Tokenscape bench\nexhibits:\n${missing
-      .map((s) => `  - id: ${s.id}\n    title: ${JSON.stringify(s.title)}\n    model: { path: ${JSON.stringify(s.modelFolder)} }\n    corpus: vocabulary\n`)
+      // Neighbours off, as in the core precompute: page figures do not depend on them (neighbors.bin is fetched
+      // on first select), and the neighbours section measures them and their file on its own.
+      .map((s) => `  - id: ${s.id}\n    title: ${JSON.stringify(s.title)}\n    model: { path: ${JSON.stringify(s.modelFolder)} }\n    corpus: vocabulary\n    neighbors: false\n`)
       .join('')}`;
     await precompute({
       config: parseGalleryConfig(yaml, path.join(freshDir, 'gallery.yaml')),
@@ -588,7 +590,7 @@ export function browserRows(f: BrowserFigures): BenchRow[] {
     },
     {
       figure: `neighbors.bin per point, ${N}-point exhibit (k = ${f.lazy.k ?? '?'}; fetched on first select)`,
-      ours: f.lazy.neighborsPerPoint === null ? 'n/a' : `${f.lazy.neighborsPerPoint.toFixed(1)} B gzip`,
+      ours: f.lazy.neighborsPerPoint === null ? 'see the neighbours rows' : `${f.lazy.neighborsPerPoint.toFixed(1)} B gzip`,
       peer: f.lazy.neighborsRawPerPoint === null ? '' : `${f.lazy.neighborsRawPerPoint.toFixed(1)} B as written`,
       ratio: '',
       target: '(report)',
