@@ -2,8 +2,8 @@
  * Token labels drawn over the map, as text (`textContent`), in the tooltip's visible form.
  *
  * Cost model: while the camera moves, a frame only repositions the pinned labels (the selection
- * and its neighbours: at most k + 1 points) and hides the others with one class; 140 ms after the
- * last frame the layer places labels again (labelPlacement.ts), looking at a bounded number of
+ * and its neighbours: at most k + 1 points) and hides the others with one class; 140 ms (or 2.5 frame
+ * times, where frames are slower than that) after the last frame the layer places labels again (labelPlacement.ts), looking at a bounded number of
  * candidates in priority order. So no work per point happens per frame, at any exhibit size.
  */
 import { labelPriority, labelText, placeLabels, type Candidate, type LabelRect } from './labelPlacement.ts';
@@ -39,6 +39,8 @@ export interface LabelLayer {
 }
 
 const SETTLE_MS = 140;
+/** The longest wait for the camera to settle, however slow the frames. */
+const MAX_SETTLE_MS = 1000;
 /** At most one label per this many square pixels of map, so a small embed is not crowded. */
 const AREA_PER_LABEL = 9000;
 const BUDGET = 40000;
@@ -64,6 +66,9 @@ export function createLabelLayer(o: LabelLayerOptions): LabelLayer {
   /** What is on screen, with each label's offset from its point (pinned labels keep it while moving). */
   let placed: (LabelRect & { dx: number; dy: number })[] = [];
   let timer = 0;
+  let lastFrame = -Infinity;
+  /** Recent time between drawn frames (smoothed), while frames keep coming. */
+  let frameInterval = 0;
   const elements = new Map<number, HTMLElement>();
   const widths = new Map<number, number>();
   const measure = document.createElement('canvas').getContext('2d');
@@ -166,8 +171,15 @@ export function createLabelLayer(o: LabelLayerOptions): LabelLayer {
         el.hidden = !c;
         if (c) el.style.transform = `translate(${Math.round(c.x + r.dx)}px, ${Math.round(c.y + r.dy)}px)`;
       }
+      // Settled means no frame for a while *at this frame rate*: where a frame takes longer than SETTLE_MS
+      // (software WebGL, a slow GPU, a huge exhibit) a fixed delay would re-place labels between every two
+      // frames of one orbit.
+      const now = performance.now();
+      const interval = now - lastFrame;
+      lastFrame = now;
+      if (interval < MAX_SETTLE_MS) frameInterval = frameInterval === 0 ? interval : 0.7 * frameInterval + 0.3 * interval;
       window.clearTimeout(timer);
-      timer = window.setTimeout(place, SETTLE_MS);
+      timer = window.setTimeout(place, Math.min(MAX_SETTLE_MS, Math.max(SETTLE_MS, 2.5 * frameInterval)));
     },
     placeNow: place,
     shown: () => placed.map(({ dx: _dx, dy: _dy, ...r }) => r),
