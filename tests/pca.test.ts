@@ -176,7 +176,7 @@ describe('PCA to 3D', () => {
       writeFileSync(file, new Uint8Array(bits.buffer));
       const embedding = new EmbeddingFile(file, dtype, n, d, 'test rows');
       for (const ids of [Uint32Array.from({ length: n }, (_, i) => i), Uint32Array.from({ length: 700 }, (_, i) => i + Math.floor(i / 3))]) {
-        const asFloat32 = await fitPcaBlocks(await embedding.rowBlocks(ids, Infinity));
+        const asFloat32 = await fitPcaBlocks(await embedding.rowBlocks(ids, Infinity, undefined, 'float32'));
         const asStored = await fitPcaBlocks(await embedding.rowBlocks(ids, ids.length * d * 2, 50));
         const streamed = await fitPcaBlocks(await embedding.rowBlocks(ids, 0, 250));
         for (let i = 0; i < asFloat32.scores.length; i++) {

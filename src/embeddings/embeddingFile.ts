@@ -147,26 +147,29 @@ export class EmbeddingFile {
   }
 
   /**
-   * The selected rows as float32 blocks: decoded once and held as float32 when that takes at most half of
-   * `memoryBytes`; held as their 16-bit values when those fit in `memoryBytes`; otherwise decoded from the
-   * file on every pass.
+   * The selected rows as float32 blocks: 16-bit rows held as stored and widened per block in WebAssembly when
+   * they fit in `memoryBytes`; else decoded once and held as float32 when that takes at most half of it (or
+   * `holdAs: 'float32'`); else 16-bit rows held as stored and widened in JS; otherwise decoded from the file
+   * on every pass.
    */
-  async rowBlocks(ids: Uint32Array, memoryBytes: number, blockRows?: number): Promise<RowBlocks> {
+  async rowBlocks(ids: Uint32Array, memoryBytes: number, blockRows?: number, holdAs?: 'float32'): Promise<RowBlocks> {
     const nonFiniteError = (count: number) => this.nonFiniteError(count, ids.length);
     const float32Bytes = ids.length * this.cols * 4;
     const rawBytes = ids.length * this.rowBytes;
-    if (float32Bytes <= memoryBytes / 2 || (this.dtype === 'F32' && float32Bytes <= memoryBytes)) {
+    const sixteenBit = this.dtype === 'F16' || this.dtype === 'BF16';
+    const heldRowsPerBlock = blockRows ?? Math.max(1, Math.floor(HELD_BLOCK_ELEMENTS / this.cols));
+    const blockValues = Math.min(heldRowsPerBlock, ids.length) * this.cols;
+    // Stored 16-bit rows and the block they widen into, in one wasm memory: widening is then one SIMD call per
+    // cache-sized block, cheaper than the float32 copy would be to make (and half its memory).
+    const arena = sixteenBit && holdAs !== 'float32' && rawBytes <= memoryBytes ? WasmArena.create(rawBytes + blockValues * 4 + 256) : null;
+    if (!arena && (float32Bytes <= memoryBytes / 2 || (this.dtype === 'F32' && float32Bytes <= memoryBytes) || holdAs === 'float32')) {
       const all = new Float32Array(ids.length * this.cols);
       await this.decodeInto(ids, all);
       // Cache-sized blocks here too: both products of a pass then read a block from the cache, not from RAM.
-      return { ...blocksOf(all, ids.length, this.cols, blockRows ?? Math.max(1, Math.floor(HELD_BLOCK_ELEMENTS / this.cols))), nonFiniteError };
+      return { ...blocksOf(all, ids.length, this.cols, heldRowsPerBlock), nonFiniteError };
     }
-    if (rawBytes <= memoryBytes && (this.dtype === 'F16' || this.dtype === 'BF16')) {
-      const dtype = this.dtype;
-      const rowsPerBlock = blockRows ?? Math.max(1, Math.floor(HELD_BLOCK_ELEMENTS / this.cols));
-      const blockValues = Math.min(rowsPerBlock, ids.length) * this.cols;
-      // The rows and the block they widen into share one wasm memory, so widening is one SIMD call per block.
-      const arena = WasmArena.create(rawBytes + blockValues * 4 + 256);
+    if (rawBytes <= memoryBytes && sixteenBit) {
+      const dtype = this.dtype as 'F16' | 'BF16';
       const raw = await this.readRaw(ids, arena ? arena.uint8(rawBytes) : new Uint8Array(rawBytes));
       const halves = new Uint16Array(raw.buffer, raw.byteOffset, raw.byteLength >> 1);
       const buffer = arena ? arena.float32(blockValues) : new Float32Array(blockValues);
@@ -175,8 +178,8 @@ export class EmbeddingFile {
         dims: this.cols,
         nonFiniteError,
         forEachBlock: async (visit) => {
-          for (let start = 0; start < ids.length; start += rowsPerBlock) {
-            const count = Math.min(rowsPerBlock, ids.length - start);
+          for (let start = 0; start < ids.length; start += heldRowsPerBlock) {
+            const count = Math.min(heldRowsPerBlock, ids.length - start);
             const block = buffer.subarray(0, count * this.cols);
             await widenInto(halves.subarray(start * this.cols, (start + count) * this.cols), dtype, block);
             await visit(block, start, count);
