@@ -3,6 +3,8 @@
  * (src/facets) and the tokenizer for the browser's search; each with the reader check that runs on the
  * written bytes before the exhibit folder is swapped into place.
  */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { Tokenizer } from '@huggingface/tokenizers';
 import {
   FACETS_FILE,
@@ -22,6 +24,7 @@ import { embeddingsAreTied } from '../facets/tiedEmbeddings.ts';
 import { DEFAULT_CANDIDATES, NEIGHBOR_METHOD_VERSION } from '../neighbors/nearestNeighbors.ts';
 import { exhibitNeighbors } from '../neighbors/neighborStage.ts';
 import type { TokenDescription } from '../tokens/describeTokens.ts';
+import type { ModelTokenizer } from '../tokens/loadTokenizer.ts';
 import type { CsvColumns, ExtraExhibitFile } from './exhibitFiles.ts';
 import type { ModelContext } from './modelContext.ts';
 import type { Workspace } from './workspace.ts';
@@ -39,21 +42,80 @@ export interface ExhibitExtras {
   facets: NonNullable<ExhibitManifest['facets']>;
 }
 
-/** Tokenizers already seen to load in tokenizers.js this run (by identity): exhibits of one model share theirs. */
-const loadsInBrowser = new Set<string>();
+/**
+ * tokenizer.json must load in tokenizers.js (the browser's reader) as written, checked once per tokenizer per
+ * run. Building that tokenizer costs 0.1–0.5 s for a 32k–256k vocabulary, so before a large PCA the check is
+ * started in a worker thread (startTokenizerCheck) and runs beside it; the written file is then compared with
+ * the text that was checked, and checked here again if it differs.
+ */
+const browserChecks = new Map<string, Promise<{ json: string; config: string; failure: string | null }>>();
 
-/** tokenizer.json must load in tokenizers.js (the browser's reader) as written. */
-function checkTokenizer(json: Uint8Array, config: string, identity: string): void {
-  if (loadsInBrowser.has(identity)) return;
+const CHECK_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+try {
+  const { Tokenizer } = require(workerData.module);
+  new Tokenizer(JSON.parse(workerData.json), JSON.parse(workerData.config));
+  parentPort.postMessage({ failure: null });
+} catch (error) {
+  parentPort.postMessage({ failure: String((error && error.message) || error) });
+}`;
+
+/** Why tokenizers.js refuses the files, or null when it loads them (in this thread). */
+function browserLoadFailure(json: string, config: string): string | null {
   try {
-    new Tokenizer(JSON.parse(new TextDecoder().decode(json)), JSON.parse(config));
+    new Tokenizer(JSON.parse(json), JSON.parse(config));
+    return null;
   } catch (error) {
-    throw new TokenscapeError(`The exported tokenizer does not load in the browser's tokenizer (${(error as Error).message}).`, {
+    return (error as Error).message;
+  }
+}
+
+/** The same, in a worker thread; where the worker itself cannot run, in this thread. */
+function browserLoadFailureInWorker(json: string, config: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    let worker: Worker;
+    try {
+      worker = new Worker(CHECK_WORKER, { eval: true, workerData: { module: createRequire(import.meta.url).resolve('@huggingface/tokenizers'), json, config } });
+    } catch {
+      resolve(browserLoadFailure(json, config));
+      return;
+    }
+    worker.unref(); // a run that ends first (an error elsewhere) does not wait for it
+    worker.once('message', (m: { failure: string | null }) => {
+      resolve(m.failure);
+      void worker.terminate();
+    });
+    worker.once('error', () => resolve(browserLoadFailure(json, config)));
+  });
+}
+
+/** Starts the browser-tokenizer check of a model's tokenizer (once per tokenizer per run). */
+export function startTokenizerCheck(tokenizer: Pick<ModelTokenizer, 'identity' | 'exportFiles'>): void {
+  if (browserChecks.has(tokenizer.identity)) return;
+  browserChecks.set(
+    tokenizer.identity,
+    tokenizer.exportFiles().then(async (files) => {
+      const json = files['tokenizer.json'];
+      const config = files['tokenizer_config.json'];
+      return { json, config, failure: await browserLoadFailureInWorker(json, config) };
+    }),
+  );
+}
+
+export async function checkTokenizer(written: Uint8Array, config: string, tokenizer: Pick<ModelTokenizer, 'identity' | 'exportFiles'>): Promise<void> {
+  const json = new TextDecoder().decode(written);
+  if (!browserChecks.has(tokenizer.identity)) {
+    // No check started beside a PCA (a small exhibit): here, where a worker's start-up would cost more than it hides.
+    browserChecks.set(tokenizer.identity, Promise.resolve({ json, config, failure: browserLoadFailure(json, config) }));
+  }
+  const checked = await browserChecks.get(tokenizer.identity)!;
+  const failure = json === checked.json && config === checked.config ? checked.failure : browserLoadFailure(json, config);
+  if (failure !== null) {
+    throw new TokenscapeError(`The exported tokenizer does not load in the browser's tokenizer (${failure}).`, {
       file: TOKENIZER_FILE,
       hint: 'The search of this exhibit would fail; report the model id, or turn the exhibit off.',
     });
   }
-  loadsInBrowser.add(identity);
 }
 
 export async function exhibitExtras(
@@ -92,7 +154,7 @@ export async function exhibitExtras(
   const json = exported['tokenizer.json'];
   const config = exported['tokenizer_config.json'];
   files.push({ name: TOKENIZER_CONFIG_FILE, data: config, check: (b) => void JSON.parse(new TextDecoder().decode(b)) });
-  files.push({ name: TOKENIZER_FILE, data: json, check: (b) => checkTokenizer(b, config, model.tokenizer.identity) });
+  files.push({ name: TOKENIZER_FILE, data: json, check: (b) => checkTokenizer(b, config, model.tokenizer) });
   Object.assign(manifestFiles, {
     tokenizer: TOKENIZER_FILE,
     tokenizerBytes: Buffer.byteLength(json),

@@ -17,9 +17,12 @@ import { describeTokens } from '../tokens/describeTokens.ts';
 import { pointsCsv, readExistingExhibit, writeExhibitFolder } from './exhibitFiles.ts';
 import { openModel, type ModelContext, type OpenedModel } from './modelContext.ts';
 import { countingLines, progress, trackPasses } from './progress.ts';
-import { extrasKeyParts, exhibitExtras } from './exhibitExtras.ts';
+import { extrasKeyParts, exhibitExtras, startTokenizerCheck } from './exhibitExtras.ts';
 import { axisEnds } from '../projection/axisEnds.ts';
 import { TEMP_MARK, cachedJson, hashKey, sweepPartials, writeFileAtomic, type Workspace } from './workspace.ts';
+
+/** PCA inputs of at least this many values (~0.1 s of passes) hide a worker's start-up. */
+const BACKGROUND_CHECK_MIN_VALUES = 16 * 1024 * 1024;
 
 /** Bump when the meaning of the outputs changes, so old caches are not trusted. */
 const PIPELINE_VERSION = 1;
@@ -153,6 +156,8 @@ async function buildExhibit(exhibit: ExhibitConfig, model: ModelContext, options
     return { id: exhibit.id, status: 'up to date', seconds: (performance.now() - started) / 1000, manifest: existing };
   }
 
+  // The browser-tokenizer check in a worker thread, beside a PCA long enough to hide it.
+  if (counts.ids.length * model.cols >= BACKGROUND_CHECK_MIN_VALUES) startTokenizerCheck(model.tokenizer);
   const { positions, pca, rowSquares } = await project(exhibit, model, counts.ids, options);
   const described = describeTokens(model.tokenizer, counts.ids);
   const texts = described.map((d) => d.text);

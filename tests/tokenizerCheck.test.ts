@@ -1,0 +1,33 @@
+/**
+ * Every exhibit's tokenizer.json is loaded by the browser's tokenizer library before it is published; the
+ * check runs in a worker thread beside the PCA, and a file that differs from the checked text is checked again.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { checkTokenizer } from '../src/pipeline/exhibitExtras.ts';
+
+const FIXTURES = process.env.TOKENSCAPE_FIXTURES ?? resolve(import.meta.dirname, '../../shared/fixtures');
+const bytes = (s: string) => new TextEncoder().encode(s);
+const exporting = (identity: string, json: string, config = '{}') => ({ identity, exportFiles: async () => ({ 'tokenizer.json': json, 'tokenizer_config.json': config }) });
+
+describe('the browser-tokenizer check of an exported tokenizer', () => {
+  it('accepts a real tokenizer.json (TinyStories-656K BPE)', async () => {
+    const json = readFileSync(resolve(FIXTURES, 'models/tinystories-656k/tokenizer.json'), 'utf8');
+    await expect(checkTokenizer(bytes(json), '{}', exporting('tinystories', json))).resolves.toBeUndefined();
+  });
+
+  it('refuses one the browser could not load, naming tokenizer.json and what to do', async () => {
+    const json = JSON.stringify({ model: { type: 'NotAModel' } });
+    const error = await checkTokenizer(bytes(json), '{}', exporting('broken', json)).catch((e) => e);
+    expect(error.message).toMatch(/does not load in the browser's tokenizer/);
+    expect(error.context).toMatchObject({ file: 'tokenizer.json' });
+    expect(error.context.hint).toMatch(/turn the exhibit off/);
+  });
+
+  it('checks the written bytes again when they are not the text the worker checked', async () => {
+    const good = readFileSync(resolve(FIXTURES, 'models/tinystories-656k/tokenizer.json'), 'utf8');
+    const written = JSON.stringify({ model: { type: 'NotAModel' } });
+    await expect(checkTokenizer(bytes(written), '{}', exporting('changed', good))).rejects.toThrow(/does not load/);
+  });
+});
