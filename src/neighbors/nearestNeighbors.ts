@@ -17,7 +17,7 @@
 import { closeSync, openSync } from 'node:fs';
 import type { EmbeddingFile } from '../embeddings/embeddingFile.ts';
 import { widenInto } from '../embeddings/widenRows.ts';
-import { pairDots, quantiseBlock, tileAbove, tileBest } from './neighborKernels.ts';
+import { batchDots, quantiseBlock, tileAbove, tileBest } from './neighborKernels.ts';
 import { KernelSessions } from './kernelSessions.ts';
 import { readStoredRows } from './storedRows.ts';
 
@@ -307,8 +307,12 @@ async function searchWith(
   };
 }
 
-/** Queries per exact run: their candidates in one stripe (~c/stripes each) are a few MB of rows. */
-const EXACT_BATCH = 64;
+/**
+ * Queries per exact run. Their candidates in one stripe (~c/stripes each, a few MB of rows) are scored
+ * against every query of the batch by one GEMM, of which one column per candidate is kept: measured,
+ * 16 queries beat 32 and 64 (less wasted work) and per-pair products (Mul + ReduceSum, 3× slower).
+ */
+const EXACT_BATCH = 16;
 
 /**
  * Exact cosines of each query with its candidates, from the stored rows. The buffer that held the int8
@@ -338,7 +342,7 @@ async function rescoreExactly(
   const stripeRows = Math.max(1, Math.floor(buffer.byteLength / rowBytes));
   const dots = new Float32Array(queries * c);
   const queryRows = new Uint8Array(EXACT_BATCH * rowBytes);
-  const pairQuery = new BigInt64Array(EXACT_BATCH * c);
+  const pairQuery = new Int32Array(EXACT_BATCH * c);
   const pairSlot = new Int32Array(EXACT_BATCH * c);
   let candidateRows = new Uint8Array(0);
   let queryWide: Float32Array | null = null;
@@ -354,7 +358,7 @@ async function rescoreExactly(
         for (let j = 0; j < c; j++) {
           const index = lists.indices[(q0 + b) * c + j];
           if (index < s0 || index >= s1) continue; // (-1, an unfilled slot, is never in a stripe)
-          pairQuery[m] = BigInt(b);
+          pairQuery[m] = b;
           pairSlot[m++] = (q0 + b) * c + j;
         }
       }
@@ -373,17 +377,17 @@ async function rescoreExactly(
       }
       let result: Float32Array;
       if (dtype === 'F32') {
-        result = await pairDots(sessions, new Float32Array(queryRows.buffer, 0, batch * dims), new Float32Array(candidateRows.buffer, 0, m * dims), 'F32', batch, pairQuery.subarray(0, m), dims);
+        result = await batchDots(sessions, new Float32Array(queryRows.buffer, 0, batch * dims), new Float32Array(candidateRows.buffer, 0, m * dims), 'F32', batch, m, dims);
       } else if (dtype === 'F16') {
-        result = await pairDots(sessions, halves(queryRows, batch), halves(candidateRows, m), 'F16', batch, pairQuery.subarray(0, m), dims);
+        result = await batchDots(sessions, halves(queryRows, batch), halves(candidateRows, m), 'F16', batch, m, dims);
       } else {
         queryWide ??= new Float32Array(EXACT_BATCH * dims);
         if (candidateWide.length < m * dims) candidateWide = new Float32Array(m * dims);
         await widenInto(halves(queryRows, batch), 'BF16', queryWide.subarray(0, batch * dims));
         await widenInto(halves(candidateRows, m), 'BF16', candidateWide.subarray(0, m * dims));
-        result = await pairDots(sessions, queryWide, candidateWide, 'F32', batch, pairQuery.subarray(0, m), dims);
+        result = await batchDots(sessions, queryWide, candidateWide, 'F32', batch, m, dims);
       }
-      for (let p = 0; p < m; p++) dots[pairSlot[p]] = result[p];
+      for (let p = 0; p < m; p++) dots[pairSlot[p]] = result[p * batch + pairQuery[p]];
     }
   }
 

@@ -4,7 +4,7 @@
  *            CPUs that have them), rescaled to approximate cosines, with the best `c` per row (TopK) and,
  *            for the symmetric all-vs-all search, the best `c` per column too;
  *   quantise: each row scaled to int8 (its largest |value| → 127), with its float64 Σ v² and max |v|;
- *   pairs:   float32 dot products of query rows with their candidates' rows, as stored (float16 cast
+ *   dots:    float32 dot products of query rows with their candidates' rows, as stored (float16 cast
  *            natively; bfloat16 arrives widened, onnxruntime-node has no bfloat16 tensors).
  */
 import * as ort from 'onnxruntime-node';
@@ -228,13 +228,12 @@ export async function quantiseBlock(sessions: KernelSessions, x: Float32Array | 
 }
 
 /**
- * Dot products of query rows with candidate rows, in float32: queries [q, d], candidates [m, d] and, for
- * each candidate, the query (row of `queries`) it pairs with; both float32, or both float16 bits (cast
- * natively). Returns [m].
+ * Dot products of query rows with candidate rows, in float32: queries [q, d] and candidates [m, d], both
+ * float32 or both float16 bits (cast natively). Returns [m, q], every candidate against every query of
+ * the batch: one GEMM is faster than m separate dot products even though the caller keeps one of q.
  */
-export async function pairDots(sessions: KernelSessions, queries: Float32Array | Uint16Array, candidates: Float32Array | Uint16Array, dtype: 'F32' | 'F16', q: number, pairQuery: BigInt64Array, dims: number): Promise<Float32Array> {
+export async function batchDots(sessions: KernelSessions, queries: Float32Array | Uint16Array, candidates: Float32Array | Uint16Array, dtype: 'F32' | 'F16', q: number, m: number, dims: number): Promise<Float32Array> {
   const f16 = dtype === 'F16';
-  const m = pairQuery.length;
   const nodes: GraphNode[] = [
     ...(f16
       ? [
@@ -242,29 +241,20 @@ export async function pairDots(sessions: KernelSessions, queries: Float32Array |
           { op: 'Cast', inputs: ['C'], outputs: ['CF'], intAttributes: { to: ElementType.float } },
         ]
       : []),
-    { op: 'Gather', inputs: [f16 ? 'QF' : 'Q', 'Pair'], outputs: ['QP'], intAttributes: { axis: 0 } },
-    { op: 'Mul', inputs: ['QP', f16 ? 'CF' : 'C'], outputs: ['Products'] },
-    { op: 'ReduceSum', inputs: ['Products', 'Axis'], outputs: ['D'], intAttributes: { keepdims: 0 } },
+    { op: 'Gemm', inputs: [f16 ? 'CF' : 'C', f16 ? 'QF' : 'Q'], outputs: ['D'], intAttributes: { transB: 1 } },
   ];
   const type = f16 ? ElementType.float16 : ElementType.float;
   const s = await sessions.get(
-    `pair-dots-${dtype}`,
+    `batch-dots-${dtype}`,
     nodes,
     [
       { name: 'Q', dims: ['q', 'd'], elementType: type },
       { name: 'C', dims: ['m', 'd'], elementType: type },
-      { name: 'Pair', dims: ['m'], elementType: ElementType.int64 },
-      { name: 'Axis', dims: [1], elementType: ElementType.int64 },
     ],
-    [{ name: 'D', dims: ['m'] }],
+    [{ name: 'D', dims: ['m', 'q'] }],
   );
   const tensor = (data: Float32Array | Uint16Array, shape: number[]) =>
     f16 ? new ort.Tensor('float16', data as Uint16Array, shape) : new ort.Tensor('float32', data as Float32Array, shape);
-  const result = await s.run({
-    Q: tensor(queries.subarray(0, q * dims), [q, dims]),
-    C: tensor(candidates.subarray(0, m * dims), [m, dims]),
-    Pair: new ort.Tensor('int64', pairQuery, [m]),
-    Axis: new ort.Tensor('int64', BigInt64Array.of(1n), [1]),
-  });
+  const result = await s.run({ Q: tensor(queries.subarray(0, q * dims), [q, dims]), C: tensor(candidates.subarray(0, m * dims), [m, dims]) });
   return result.D.data as Float32Array;
 }
