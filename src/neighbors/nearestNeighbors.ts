@@ -339,18 +339,31 @@ async function rescoreExactly(
   const rowBytes = embedding.rowBytes;
   const dtype = embedding.dtype as StoredType;
   const queries = queryIndex.length;
-  const stripeRows = Math.max(1, Math.floor(buffer.byteLength / rowBytes));
+  // bfloat16 stripes are held widened (once per row, instead of once per pair: onnxruntime-node has no
+  // bfloat16 tensors, so it would be widened in JS); float16 is cast inside the graph, float32 used as it is.
+  const widened = dtype === 'BF16';
+  const heldBytes = widened ? dims * 4 : rowBytes;
+  const stripeRows = Math.max(1, Math.floor(buffer.byteLength / heldBytes));
   const dots = new Float32Array(queries * c);
   const queryRows = new Uint8Array(EXACT_BATCH * rowBytes);
   const pairQuery = new Int32Array(EXACT_BATCH * c);
   const pairSlot = new Int32Array(EXACT_BATCH * c);
   let candidateRows = new Uint8Array(0);
-  let queryWide: Float32Array | null = null;
-  let candidateWide = new Float32Array(0);
+  const queryWide = widened ? new Float32Array(EXACT_BATCH * dims) : null;
+  const widenChunkRows = Math.max(1, Math.floor(QUANTISE_BLOCK_ELEMENTS / dims));
+  const raw = widened ? new Uint8Array(widenChunkRows * rowBytes) : null;
   const halves = (bytes: Uint8Array, rows: number) => new Uint16Array(bytes.buffer, bytes.byteOffset, rows * dims);
   for (let s0 = 0; s0 < n; s0 += stripeRows) {
     const s1 = Math.min(n, s0 + stripeRows);
-    readStoredRows(embedding, fd, searchIds, s0, s1, buffer, 0);
+    if (!raw) readStoredRows(embedding, fd, searchIds, s0, s1, buffer, 0);
+    else {
+      const wide = new Float32Array(buffer.buffer, buffer.byteOffset, (s1 - s0) * dims);
+      for (let r0 = s0; r0 < s1; r0 += widenChunkRows) {
+        const r1 = Math.min(s1, r0 + widenChunkRows);
+        readStoredRows(embedding, fd, searchIds, r0, r1, raw, 0);
+        await widenInto(halves(raw, r1 - r0), 'BF16', wide.subarray((r0 - s0) * dims, (r1 - s0) * dims));
+      }
+    }
     for (let q0 = 0; q0 < queries; q0 += EXACT_BATCH) {
       const batch = Math.min(EXACT_BATCH, queries - q0);
       let m = 0;
@@ -363,10 +376,10 @@ async function rescoreExactly(
         }
       }
       if (m === 0) continue;
-      if (candidateRows.length < m * rowBytes) candidateRows = new Uint8Array(m * rowBytes);
+      if (candidateRows.length < m * heldBytes) candidateRows = new Uint8Array(m * heldBytes);
       for (let p = 0; p < m; p++) {
         const row = lists.indices[pairSlot[p]] - s0;
-        candidateRows.set(buffer.subarray(row * rowBytes, (row + 1) * rowBytes), p * rowBytes);
+        candidateRows.set(buffer.subarray(row * heldBytes, (row + 1) * heldBytes), p * heldBytes);
       }
       // The batch's own rows, from the file: consecutive queries are consecutive rows, one read.
       for (let b = 0; b < batch; ) {
@@ -381,11 +394,8 @@ async function rescoreExactly(
       } else if (dtype === 'F16') {
         result = await batchDots(sessions, halves(queryRows, batch), halves(candidateRows, m), 'F16', batch, m, dims);
       } else {
-        queryWide ??= new Float32Array(EXACT_BATCH * dims);
-        if (candidateWide.length < m * dims) candidateWide = new Float32Array(m * dims);
-        await widenInto(halves(queryRows, batch), 'BF16', queryWide.subarray(0, batch * dims));
-        await widenInto(halves(candidateRows, m), 'BF16', candidateWide.subarray(0, m * dims));
-        result = await batchDots(sessions, queryWide, candidateWide, 'F32', batch, m, dims);
+        await widenInto(halves(queryRows, batch), 'BF16', queryWide!.subarray(0, batch * dims));
+        result = await batchDots(sessions, queryWide!, new Float32Array(candidateRows.buffer, 0, m * dims), 'F32', batch, m, dims);
       }
       for (let p = 0; p < m; p++) dots[pairSlot[p]] = result[p * batch + pairQuery[p]];
     }
