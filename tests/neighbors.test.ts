@@ -161,4 +161,22 @@ describe('nearest neighbours by cosine over the whole vocabulary', () => {
     for (const s of result.similarities) expect(Number.isFinite(s)).toBe(true);
     expect(Array.from(result.similarities.subarray(7 * 3, 8 * 3))).toEqual([0, 0, 0]);
   }, 60_000);
+
+  it('refuses rows holding NaN or Infinity with one error naming the tensor, and takes huge finite rows', async () => {
+    const y = Float32Array.from(x.subarray(0, 400 * dims));
+    y[5 * dims + 3] = Number.NaN;
+    y[9 * dims] = Number.POSITIVE_INFINITY;
+    const { file: bad } = store(y, 400, dims, 'F32', 'nonfinite');
+    await expect(nearestNeighbors(bad, all(400), all(400), { k: 3 })).rejects.toThrow(/2 of 400 embedding rows of nonfinite contain NaN or Infinity/);
+
+    // Squares of 1e30 overflow float32 but not the float64 norms: the row's neighbours are still exact.
+    const z = Float32Array.from(x.subarray(0, 400 * dims));
+    for (let c = 0; c < dims; c++) z[7 * dims + c] = z[8 * dims + c] * 1e30;
+    const { file: huge, stored } = store(z, 400, dims, 'F32', 'huge');
+    const result = await nearestNeighbors(huge, all(400), Uint32Array.of(7, 8), { k: 1 });
+    expect(result.ids[0]).toBe(8);
+    expect(result.ids[1]).toBe(7);
+    expect(result.similarities[0]).toBeCloseTo(1, 6);
+    expect(bruteForce(stored, 400, dims, [7], 1).ids[0]).toEqual([8]);
+  }, 60_000);
 });

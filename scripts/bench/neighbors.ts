@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { EmbeddingFile } from '../../src/embeddings/embeddingFile.ts';
@@ -30,6 +30,10 @@ function embeddingOf(weights: string): EmbeddingFile {
 export interface NeighborFigures {
   seconds: number;
   phases: { quantise: number; candidates: number; exact: number };
+  /** CPU seconds (all threads) of each phase. */
+  cpu: { quantise: number; candidates: number; exact: number };
+  /** 1-minute load average before and after the search: the machine is shared, so say how busy it was. */
+  load: [number, number];
   maxRssBytes: number;
   recall: number;
   recallQueries: number;
@@ -100,7 +104,7 @@ async function bruteForce(file: EmbeddingFile, sample: Uint32Array, k: number): 
 export async function benchNeighbors(weights: string, work: string, sampleSize: number, log: (s: string) => void): Promise<NeighborFigures> {
   const idsFile = join(work, `neighbors-${Date.now()}.u32`);
   const out = execFileSync(process.execPath, ['--import', 'tsx', 'scripts/bench/neighbors.ts', weights, idsFile], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const run = JSON.parse(out.trim().split('\n').pop()!) as { seconds: number; phases: NeighborFigures['phases']; maxRssBytes: number; rows: number };
+  const run = JSON.parse(out.trim().split('\n').pop()!) as Pick<NeighborFigures, 'seconds' | 'phases' | 'cpu' | 'load' | 'maxRssBytes' | 'rows'>;
   const ids = new Uint32Array(readFileSync(idsFile).buffer.slice(0));
   const started = performance.now();
   const recall = await recallAgainstBruteForce(weights, ids, sampleSize, log);
@@ -136,10 +140,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const [weights, idsOut] = process.argv.slice(2);
   const file = embeddingOf(weights);
   const all = Uint32Array.from({ length: file.rows }, (_, i) => i);
+  const loadBefore = loadavg()[0];
   const started = performance.now();
   const result = await nearestNeighbors(file, all, all, { k: K, log: (s) => process.stderr.write(`${s}\n`) });
   const seconds = (performance.now() - started) / 1000;
   const maxRssBytes = process.resourceUsage().maxRSS * 1024;
   writeFileSync(idsOut, result.ids);
-  process.stdout.write(`${JSON.stringify({ seconds, phases: result.seconds, cpu: result.cpuSeconds, maxRssBytes, rows: file.rows })}\n`);
+  process.stdout.write(`${JSON.stringify({ seconds, phases: result.seconds, cpu: result.cpuSeconds, load: [loadBefore, loadavg()[0]], maxRssBytes, rows: file.rows })}\n`);
 }

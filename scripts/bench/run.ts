@@ -164,7 +164,7 @@ async function main() {
         const nb = await benchNeighbors(model.weights, work, sample, log);
         const recallText = `recall@10 ${nb.recall.toFixed(4)} (${nb.recallQueries === model.rows ? 'all' : `random sample of ${nb.recallQueries}`} queries)`;
         addAbsolute(`neighbours top-10 all-vs-all, ${shape}`, s(nb.seconds), recallText, nb.seconds <= target && nb.recall >= 0.99, `≤ ${target} s, recall ≥ 0.99`);
-        const phases = `int8 candidates ${s(nb.phases.candidates)}, exact re-rank ${s(nb.phases.exact)}, quantise ${s(nb.phases.quantise)}`;
+        const phases = `quantise ${s(nb.phases.quantise)}, int8 candidates ${s(nb.phases.candidates)}, exact re-rank ${s(nb.phases.exact)}; ${(nb.cpu.quantise + nb.cpu.candidates + nb.cpu.exact).toFixed(0)} CPU-s; load ${nb.load[0].toFixed(1)} → ${nb.load[1].toFixed(1)}`;
         rows.push({ figure: '  phases', ours: phases, peer: '', ratio: '', target: '', verdict: '' });
         addAbsolute('  peak RSS of that search', mb(nb.maxRssBytes), '', nb.maxRssBytes <= 1.5 * model.tensorBytes, `≤ 1.5 × tensor (${mb(1.5 * model.tensorBytes)})`);
       }
