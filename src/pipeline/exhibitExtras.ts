@@ -44,9 +44,9 @@ export interface ExhibitExtras {
 
 /**
  * tokenizer.json must load in tokenizers.js (the browser's reader) as written, checked once per tokenizer per
- * run. Building that tokenizer costs 0.1–0.5 s for a 32k–256k vocabulary, so before a large PCA the check is
- * started in a worker thread (startTokenizerCheck) and runs beside it; the written file is then compared with
- * the text that was checked, and checked here again if it differs.
+ * run. Building that tokenizer costs 0.1–0.5 s for a 32k–256k vocabulary, so on a machine with a second core
+ * the check is started in a worker thread before the PCA (startTokenizerCheck) and runs beside it; the written
+ * file is then compared with the text that was checked, and checked here again if it differs.
  */
 const browserChecks = new Map<string, Promise<{ json: string; config: string; failure: string | null }>>();
 
@@ -105,7 +105,7 @@ export function startTokenizerCheck(tokenizer: Pick<ModelTokenizer, 'identity' |
 export async function checkTokenizer(written: Uint8Array, config: string, tokenizer: Pick<ModelTokenizer, 'identity' | 'exportFiles'>): Promise<void> {
   const json = new TextDecoder().decode(written);
   if (!browserChecks.has(tokenizer.identity)) {
-    // No check started beside a PCA (a small exhibit): here, where a worker's start-up would cost more than it hides.
+    // No check started beforehand (one core): here.
     browserChecks.set(tokenizer.identity, Promise.resolve({ json, config, failure: browserLoadFailure(json, config) }));
   }
   const checked = await browserChecks.get(tokenizer.identity)!;

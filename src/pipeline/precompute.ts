@@ -3,6 +3,7 @@
  * Each stage's result is cached by a hash of its inputs, so an unchanged exhibit costs nothing.
  */
 import { mkdir, readdir, rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { EXHIBIT_FORMAT_VERSION } from '../artifact/format.ts';
 import { CSV_FILE, GALLERY_FILE, POINTS_FILE, type ExhibitManifest, type GalleryIndex } from '../artifact/manifest.ts';
@@ -20,9 +21,6 @@ import { countingLines, progress, trackPasses } from './progress.ts';
 import { extrasKeyParts, exhibitExtras, startTokenizerCheck } from './exhibitExtras.ts';
 import { axisEnds } from '../projection/axisEnds.ts';
 import { TEMP_MARK, cachedJson, hashKey, sweepPartials, writeFileAtomic, type Workspace } from './workspace.ts';
-
-/** PCA inputs of at least this many values (~0.1 s of passes) hide a worker's start-up. */
-const BACKGROUND_CHECK_MIN_VALUES = 16 * 1024 * 1024;
 
 /** Bump when the meaning of the outputs changes, so old caches are not trusted. */
 const PIPELINE_VERSION = 1;
@@ -156,8 +154,8 @@ async function buildExhibit(exhibit: ExhibitConfig, model: ModelContext, options
     return { id: exhibit.id, status: 'up to date', seconds: (performance.now() - started) / 1000, manifest: existing };
   }
 
-  // The browser-tokenizer check in a worker thread, beside a PCA long enough to hide it.
-  if (counts.ids.length * model.cols >= BACKGROUND_CHECK_MIN_VALUES) startTokenizerCheck(model.tokenizer);
+  // The browser-tokenizer check in a worker thread, on the other core, beside the PCA and facets.
+  if (availableParallelism() > 1) startTokenizerCheck(model.tokenizer);
   const { positions, pca, rowSquares } = await project(exhibit, model, counts.ids, options);
   const described = describeTokens(model.tokenizer, counts.ids);
   const texts = described.map((d) => d.text);
