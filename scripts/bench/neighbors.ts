@@ -7,10 +7,12 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import * as ort from 'onnxruntime-node';
 import { EmbeddingFile } from '../../src/embeddings/embeddingFile.ts';
 import { parseSafetensorsHeader, readHeaderLength } from '../../src/embeddings/safetensorsHeader.ts';
 import { nearestNeighbors } from '../../src/neighbors/nearestNeighbors.ts';
+import { encodeNeighbors } from '../../src/artifact/writeNeighbors.ts';
 import { ElementType, encodeOnnxModel } from '../../src/projection/onnxGraph.ts';
 import { mulberry32 } from '../../src/projection/seededRandom.ts';
 
@@ -35,6 +37,8 @@ export interface NeighborFigures {
   /** 1-minute load average before and after the search: the machine is shared, so say how busy it was. */
   load: [number, number];
   maxRssBytes: number;
+  /** neighbors.bin of the full-vocabulary exhibit: bytes as written and gzip-compressed. */
+  file: { bytes: number; gzipBytes: number };
   recall: number;
   recallQueries: number;
   rows: number;
@@ -104,7 +108,7 @@ async function bruteForce(file: EmbeddingFile, sample: Uint32Array, k: number): 
 export async function benchNeighbors(weights: string, work: string, sampleSize: number, log: (s: string) => void): Promise<NeighborFigures> {
   const idsFile = join(work, `neighbors-${Date.now()}.u32`);
   const out = execFileSync(process.execPath, ['--import', 'tsx', 'scripts/bench/neighbors.ts', weights, idsFile], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const run = JSON.parse(out.trim().split('\n').pop()!) as Pick<NeighborFigures, 'seconds' | 'phases' | 'cpu' | 'load' | 'maxRssBytes' | 'rows'>;
+  const run = JSON.parse(out.trim().split('\n').pop()!) as Pick<NeighborFigures, 'seconds' | 'phases' | 'cpu' | 'load' | 'maxRssBytes' | 'rows' | 'file'>;
   const ids = new Uint32Array(readFileSync(idsFile).buffer.slice(0));
   const started = performance.now();
   const recall = await recallAgainstBruteForce(weights, ids, sampleSize, log);
@@ -146,5 +150,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const seconds = (performance.now() - started) / 1000;
   const maxRssBytes = process.resourceUsage().maxRSS * 1024;
   writeFileSync(idsOut, result.ids);
-  process.stdout.write(`${JSON.stringify({ seconds, phases: result.seconds, cpu: result.cpuSeconds, load: [loadBefore, loadavg()[0]], maxRssBytes, rows: file.rows })}\n`);
+  // neighbors.bin of a full-vocabulary exhibit of this matrix (every neighbour is a point of the map), as
+  // written and as a static host serves it (gzip).
+  const bin = encodeNeighbors({ k: result.k, count: file.rows, refs: result.ids, similarities: result.similarities, extra: { ids: new Uint32Array(0), texts: [], pieces: [], special: [], byteToken: [] } });
+  const file_ = { bytes: bin.length, gzipBytes: gzipSync(bin).length };
+  process.stdout.write(`${JSON.stringify({ seconds, phases: result.seconds, cpu: result.cpuSeconds, load: [loadBefore, loadavg()[0]], maxRssBytes, rows: file.rows, file: file_ })}\n`);
 }

@@ -15,7 +15,7 @@ import { benchStartup } from './startup.ts';
 import { printTable, type BenchRow } from './table.ts';
 import { benchTokenize, benchTokenizeFamilies } from './tokenize.ts';
 import { benchGguf } from './gguf.ts';
-import { benchNeighbors } from './neighbors.ts';
+import { benchNeighbors, K } from './neighbors.ts';
 import { benchPrecomputeCommand } from './stages.ts';
 import { ensureBundle } from '../bundle.mjs';
 
@@ -167,6 +167,7 @@ async function main() {
         const phases = `quantise ${s(nb.phases.quantise)}, int8 candidates ${s(nb.phases.candidates)}, exact re-rank ${s(nb.phases.exact)}; ${(nb.cpu.quantise + nb.cpu.candidates + nb.cpu.exact).toFixed(0)} CPU-s; load ${nb.load[0].toFixed(1)} → ${nb.load[1].toFixed(1)}`;
         rows.push({ figure: '  phases', ours: phases, peer: '', ratio: '', target: '', verdict: '' });
         addAbsolute('  peak RSS of that search', mb(nb.maxRssBytes), '', nb.maxRssBytes <= 1.5 * model.tensorBytes, `≤ 1.5 × tensor (${mb(1.5 * model.tensorBytes)})`);
+        rows.push({ figure: `  neighbors.bin per point (k = ${K}; fetched on first select)`, ours: `${(nb.file.gzipBytes / model.rows).toFixed(1)} B gzip`, peer: `${(nb.file.bytes / model.rows).toFixed(1)} B as written`, ratio: '', target: '(report)', verdict: '' });
       }
     }
 
