@@ -83,12 +83,14 @@ export async function countTokensParallel(
   if (threads < 2 || chars < (options.minChars ?? PARALLEL_MIN_CHARS)) {
     // A few lines: building the fast path's tables (~0.25 s for a 32k BPE vocabulary) would cost more than it saves.
     const encoder = chars < FAST_PATH_MIN_CHARS ? encodeCounter(tokenizer) : lineCounter(tokenizer);
-    return countTokens(tokenizer, (function* () {
+    // One document and no progress bar: its lines straight, without a generator around them.
+    const lines = documents.length === 1 && !progress ? splitLines(documents[0]) : (function* () {
       for (const doc of documents) {
         yield* splitLines(doc);
         progress?.add(doc.length + 1);
       }
-    })(), includeSpecial, vocabSize, encoder);
+    })();
+    return countTokens(tokenizer, lines, includeSpecial, vocabSize, encoder);
   }
   // Workers build the tokenizer from the same files the browser gets: one path for every tokenizer form.
   const files = await tokenizer.exportFiles();
