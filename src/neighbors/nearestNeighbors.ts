@@ -240,7 +240,7 @@ async function searchWith(
     for (let r = 0; r < rows && full; r++) full = (rowThresholds[r] = lists.floor(q0 + r)) > -Infinity;
     if (withColumns) for (let col = 0; col < cols && full; col++) full = (colThresholds[col] = lists.floor(t0 + col)) > -Infinity;
     if (full) {
-      const { positions, scores } = await tileAbove(sessions, block, blockScales, rows, tile, tileScales, cols, dims, rowThresholds, withColumns ? colThresholds : null);
+      const { positions, scores } = await tileAbove(sessions, { block, blockScales, rows, tile, tileScales, cols, dims }, rowThresholds, withColumns ? colThresholds : null);
       for (let e = 0; e < scores.length; e++) {
         const at = Number(positions[e]);
         const r = Math.floor(at / cols);
@@ -254,7 +254,7 @@ async function searchWith(
     // A tile that may hold the query itself asks for one more, so self-exclusion costs no candidate.
     const want = Math.min(cols, c + 1);
     const wantRows = Math.min(rows, c + 1);
-    const best = await tileBest(sessions, block, blockScales, rows, tile, tileScales, cols, dims, want, wantRows, withColumns);
+    const best = await tileBest(sessions, { block, blockScales, rows, tile, tileScales, cols, dims }, want, wantRows, withColumns);
     for (let r = 0; r < rows; r++) {
       const query = q0 + r;
       const self = queryIndex[query];

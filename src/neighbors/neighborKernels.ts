@@ -21,30 +21,56 @@ export interface TileBest {
   colIndices?: BigInt64Array;
 }
 
+/** One tile of the int8 pass: block rows (uint8 = int8 + 128) and tile rows (int8), each with its own scale. */
+export interface TileOperands {
+  block: Uint8Array;
+  blockScales: Float32Array;
+  rows: number;
+  tile: Int8Array;
+  tileScales: Float32Array;
+  cols: number;
+  dims: number;
+}
+
+/** S = (A·Bᵀ in int32) × row scales × column scales: the tile's approximate cosines, which both tile graphs start from. */
+const SCORE_NODES: GraphNode[] = [
+    { op: 'Transpose', inputs: ['Bt'], outputs: ['B'], intAttributes: { perm: [1, 0] } },
+    { op: 'MatMulInteger', inputs: ['A', 'B', 'Azp'], outputs: ['Dots'] },
+    { op: 'Cast', inputs: ['Dots'], outputs: ['DotsF'], intAttributes: { to: ElementType.float } },
+    { op: 'Mul', inputs: ['DotsF', 'As'], outputs: ['RowScaled'] },
+    { op: 'Mul', inputs: ['RowScaled', 'Bs'], outputs: ['S'] },
+];
+const SCORE_INPUTS: GraphValue[] = [
+  { name: 'A', dims: ['b', 'd'], elementType: ElementType.uint8 },
+  { name: 'Bt', dims: ['t', 'd'], elementType: ElementType.int8 },
+  { name: 'Azp', dims: [], elementType: ElementType.uint8 },
+  { name: 'As', dims: ['b', 1] },
+  { name: 'Bs', dims: [1, 't'] },
+];
+function scoreFeeds(t: TileOperands): Record<string, ort.Tensor> {
+  return {
+    A: new ort.Tensor('uint8', t.block.subarray(0, t.rows * t.dims), [t.rows, t.dims]),
+    Bt: new ort.Tensor('int8', t.tile.subarray(0, t.cols * t.dims), [t.cols, t.dims]),
+    Azp: new ort.Tensor('uint8', Uint8Array.of(128), []),
+    As: new ort.Tensor('float32', t.blockScales.subarray(0, t.rows), [t.rows, 1]),
+    Bs: new ort.Tensor('float32', t.tileScales.subarray(0, t.cols), [1, t.cols]),
+  };
+}
+
 /**
  * Approximate cosines of block rows (uint8 = int8 + 128) against tile rows (int8), each row scaled by
  * its own factor, and the best `c` of each row (and column).
  */
 export async function tileBest(
   sessions: KernelSessions,
-  block: Uint8Array,
-  blockScales: Float32Array,
-  rows: number,
-  tile: Int8Array,
-  tileScales: Float32Array,
-  cols: number,
-  dims: number,
+  t: TileOperands,
   c: number,
   /** How many rows to keep per column (symmetric search). */
   cColumns: number,
   withColumns: boolean,
 ): Promise<TileBest> {
   const nodes: GraphNode[] = [
-    { op: 'Transpose', inputs: ['Bt'], outputs: ['B'], intAttributes: { perm: [1, 0] } },
-    { op: 'MatMulInteger', inputs: ['A', 'B', 'Azp'], outputs: ['Dots'] },
-    { op: 'Cast', inputs: ['Dots'], outputs: ['DotsF'], intAttributes: { to: ElementType.float } },
-    { op: 'Mul', inputs: ['DotsF', 'As'], outputs: ['RowScaled'] },
-    { op: 'Mul', inputs: ['RowScaled', 'Bs'], outputs: ['S'] },
+    ...SCORE_NODES,
     { op: 'TopK', inputs: ['S', 'K'], outputs: ['RowScores', 'RowIndices'], intAttributes: { axis: 1 } },
   ];
   const outputs: GraphValue[] = [
@@ -63,22 +89,14 @@ export async function tileBest(
     withColumns ? 'tile-symmetric' : 'tile',
     nodes,
     [
-      { name: 'A', dims: ['b', 'd'], elementType: ElementType.uint8 },
-      { name: 'Bt', dims: ['t', 'd'], elementType: ElementType.int8 },
-      { name: 'Azp', dims: [], elementType: ElementType.uint8 },
-      { name: 'As', dims: ['b', 1] },
-      { name: 'Bs', dims: [1, 't'] },
+      ...SCORE_INPUTS,
       { name: 'K', dims: [1], elementType: ElementType.int64 },
       ...(withColumns ? [{ name: 'KC', dims: [1], elementType: ElementType.int64 }] : []),
     ],
     outputs,
   );
   const result = await s.run({
-    A: new ort.Tensor('uint8', block.subarray(0, rows * dims), [rows, dims]),
-    Bt: new ort.Tensor('int8', tile.subarray(0, cols * dims), [cols, dims]),
-    Azp: new ort.Tensor('uint8', Uint8Array.of(128), []),
-    As: new ort.Tensor('float32', blockScales.subarray(0, rows), [rows, 1]),
-    Bs: new ort.Tensor('float32', tileScales.subarray(0, cols), [1, cols]),
+    ...scoreFeeds(t),
     K: new ort.Tensor('int64', BigInt64Array.of(BigInt(c)), [1]),
     ...(withColumns ? { KC: new ort.Tensor('int64', BigInt64Array.of(BigInt(cColumns)), [1]) } : {}),
   });
@@ -103,23 +121,13 @@ export interface TileEntries {
  */
 export async function tileAbove(
   sessions: KernelSessions,
-  block: Uint8Array,
-  blockScales: Float32Array,
-  rows: number,
-  tile: Int8Array,
-  tileScales: Float32Array,
-  cols: number,
-  dims: number,
+  t: TileOperands,
   rowThresholds: Float32Array,
   colThresholds: Float32Array | null,
 ): Promise<TileEntries> {
   const withColumns = colThresholds !== null;
   const nodes: GraphNode[] = [
-    { op: 'Transpose', inputs: ['Bt'], outputs: ['B'], intAttributes: { perm: [1, 0] } },
-    { op: 'MatMulInteger', inputs: ['A', 'B', 'Azp'], outputs: ['Dots'] },
-    { op: 'Cast', inputs: ['Dots'], outputs: ['DotsF'], intAttributes: { to: ElementType.float } },
-    { op: 'Mul', inputs: ['DotsF', 'As'], outputs: ['RowScaled'] },
-    { op: 'Mul', inputs: ['RowScaled', 'Bs'], outputs: ['S'] },
+    ...SCORE_NODES,
     { op: 'GreaterOrEqual', inputs: ['S', 'RowT'], outputs: [withColumns ? 'AboveRow' : 'Above'] },
     ...(withColumns
       ? [
@@ -137,11 +145,7 @@ export async function tileAbove(
     withColumns ? 'tile-above-symmetric' : 'tile-above',
     nodes,
     [
-      { name: 'A', dims: ['b', 'd'], elementType: ElementType.uint8 },
-      { name: 'Bt', dims: ['t', 'd'], elementType: ElementType.int8 },
-      { name: 'Azp', dims: [], elementType: ElementType.uint8 },
-      { name: 'As', dims: ['b', 1] },
-      { name: 'Bs', dims: [1, 't'] },
+      ...SCORE_INPUTS,
       { name: 'RowT', dims: ['b', 1] },
       ...(withColumns ? [{ name: 'ColT', dims: [1, 't'] }] : []),
       { name: 'Flat', dims: [1], elementType: ElementType.int64 },
@@ -153,13 +157,9 @@ export async function tileAbove(
     ],
   );
   const result = await s.run({
-    A: new ort.Tensor('uint8', block.subarray(0, rows * dims), [rows, dims]),
-    Bt: new ort.Tensor('int8', tile.subarray(0, cols * dims), [cols, dims]),
-    Azp: new ort.Tensor('uint8', Uint8Array.of(128), []),
-    As: new ort.Tensor('float32', blockScales.subarray(0, rows), [rows, 1]),
-    Bs: new ort.Tensor('float32', tileScales.subarray(0, cols), [1, cols]),
-    RowT: new ort.Tensor('float32', rowThresholds.subarray(0, rows), [rows, 1]),
-    ...(withColumns ? { ColT: new ort.Tensor('float32', colThresholds.subarray(0, cols), [1, cols]) } : {}),
+    ...scoreFeeds(t),
+    RowT: new ort.Tensor('float32', rowThresholds.subarray(0, t.rows), [t.rows, 1]),
+    ...(withColumns ? { ColT: new ort.Tensor('float32', colThresholds.subarray(0, t.cols), [1, t.cols]) } : {}),
     Flat: new ort.Tensor('int64', BigInt64Array.of(-1n), [1]),
     Axis0: new ort.Tensor('int64', BigInt64Array.of(0n), [1]),
   });
