@@ -80,12 +80,17 @@ function browserLoadFailureInWorker(json: string, config: string): Promise<strin
       resolve(browserLoadFailure(json, config));
       return;
     }
-    worker.unref(); // a run that ends first (an error elsewhere) does not wait for it
-    worker.once('message', (m: { failure: string | null }) => {
-      resolve(m.failure);
-      void worker.terminate();
-    });
-    worker.once('error', () => resolve(browserLoadFailure(json, config)));
+    // The worker ends by itself after its one message. Not unref'd: a run awaiting the verdict must not exit.
+    let settled = false;
+    const settle = (failure: () => string | null) => {
+      if (settled) return;
+      settled = true;
+      resolve(failure());
+    };
+    worker.once('message', (m: { failure: string | null }) => settle(() => m.failure));
+    // A worker that cannot run (not the tokenizer's fault): the check runs here instead.
+    worker.once('error', () => settle(() => browserLoadFailure(json, config)));
+    worker.once('exit', () => settle(() => browserLoadFailure(json, config)));
   });
 }
 
