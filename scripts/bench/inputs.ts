@@ -4,8 +4,10 @@
  * bytes), each in a local model folder with a tokenizer of the right size.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { EmbeddingFile } from '../../src/embeddings/embeddingFile.ts';
+import { parseSafetensorsHeader, readHeaderLength } from '../../src/embeddings/safetensorsHeader.ts';
 import { buildSyntheticModel } from '../loopback-hub/fixtureMirror.ts';
 
 export const BENCH_DIR = resolve(process.env.TOKENSCAPE_CACHE ?? '.tokenscape-cache', 'bench');
@@ -77,4 +79,16 @@ export async function ensureBenchModel(name: string, rows: number, dims: number,
     writeSyntheticTokenizer(folder, rows);
   }
   return { folder, weights, rows, dims, dtype, tensorBytes: rows * dims * 2 };
+}
+
+/** The (first) tensor of a bench safetensors file, read where it lies. */
+export function embeddingOf(weights: string): EmbeddingFile {
+  const fd = openSync(weights, 'r');
+  const prefix = new Uint8Array(8);
+  readSync(fd, prefix, 0, 8, 0);
+  const headerBytes = new Uint8Array(readHeaderLength(prefix, weights));
+  readSync(fd, headerBytes, 0, headerBytes.length, 8);
+  closeSync(fd);
+  const t = [...parseSafetensorsHeader(headerBytes, weights, null).tensors.values()][0];
+  return new EmbeddingFile(weights, t.dtype, t.shape[0], t.shape[1], t.name, t.begin);
 }

@@ -4,13 +4,13 @@
  * (float32 cosines of every pair, onnxruntime GEMM + TopK) over all queries or a random sample.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as ort from 'onnxruntime-node';
-import { EmbeddingFile } from '../../src/embeddings/embeddingFile.ts';
-import { parseSafetensorsHeader, readHeaderLength } from '../../src/embeddings/safetensorsHeader.ts';
+import type { EmbeddingFile } from '../../src/embeddings/embeddingFile.ts';
+import { embeddingOf } from './inputs.ts';
 import { nearestNeighbors } from '../../src/neighbors/nearestNeighbors.ts';
 import { encodeNeighbors } from '../../src/artifact/writeNeighbors.ts';
 import { ElementType, encodeOnnxModel } from '../../src/projection/onnxGraph.ts';
@@ -18,16 +18,6 @@ import { mulberry32 } from '../../src/projection/seededRandom.ts';
 
 export const K = 10;
 
-function embeddingOf(weights: string): EmbeddingFile {
-  const fd = openSync(weights, 'r');
-  const prefix = new Uint8Array(8);
-  readSync(fd, prefix, 0, 8, 0);
-  const headerBytes = new Uint8Array(readHeaderLength(prefix, weights));
-  readSync(fd, headerBytes, 0, headerBytes.length, 8);
-  closeSync(fd);
-  const t = [...parseSafetensorsHeader(headerBytes, weights, null).tensors.values()][0];
-  return new EmbeddingFile(weights, t.dtype, t.shape[0], t.shape[1], t.name, t.begin);
-}
 
 export interface NeighborFigures {
   seconds: number;

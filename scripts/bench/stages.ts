@@ -1,26 +1,17 @@
 /** One timed stage each; run in child processes where memory is measured, so stages do not share a heap. */
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { EmbeddingFile } from '../../src/embeddings/embeddingFile.ts';
-import { parseSafetensorsHeader, readHeaderLength } from '../../src/embeddings/safetensorsHeader.ts';
+import { embeddingOf } from './inputs.ts';
 import { fitPca } from '../../src/projection/pca.ts';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
 
 /** Decode + PCA of every row of the embedding in a safetensors file (what sklearn's gather + fit_transform do). */
 export async function benchPca(weights: string): Promise<{ seconds: number; iterations: number; ratio: number[] }> {
-  const fd = openSync(weights, 'r');
-  const prefix = new Uint8Array(8);
-  readSync(fd, prefix, 0, 8, 0);
-  const headerBytes = new Uint8Array(readHeaderLength(prefix, weights));
-  readSync(fd, headerBytes, 0, headerBytes.length, 8);
-  closeSync(fd);
-  const header = parseSafetensorsHeader(headerBytes, weights, null);
-  const t = [...header.tensors.values()][0];
-  const [rows, cols] = t.shape;
-  const file = new EmbeddingFile(weights, t.dtype, rows, cols, t.name, t.begin);
+  const file = embeddingOf(weights);
+  const rows = file.rows;
   const started = performance.now();
   const fit = await fitPca(await file.rowBlocks(Uint32Array.from({ length: rows }, (_, i) => i), 1024 * 1024 * 1024));
   return { seconds: (performance.now() - started) / 1000, iterations: fit.model.iterations, ratio: fit.model.explainedVarianceRatio };

@@ -153,6 +153,9 @@ export function tokenizerFromJson(options: TokenizerFromJsonOptions): ModelToken
   for (const added of Array.isArray(json.added_tokens) ? json.added_tokens : []) if (added?.special) specialIds.add(added.id);
 
   let lineEncoders: (() => LineEncoder) | undefined;
+  // Built once: the counting workers, the early browser check and the exhibit files all ask for them.
+  let exported: Promise<ExportedTokenizerFiles> | undefined;
+  const exportOnce = options.exportFiles ?? (async () => ({ 'tokenizer.json': JSON.stringify(tokenizerJson), 'tokenizer_config.json': JSON.stringify(tokenizerConfig) }));
   const encode = (text: string, addSpecialTokens: boolean) => tokenizer.encode(text, { add_special_tokens: addSpecialTokens }) as number[];
   return {
     encode,
@@ -164,6 +167,6 @@ export function tokenizerFromJson(options: TokenizerFromJsonOptions): ModelToken
     configVocabSize: options.configVocabSize,
     lineEncoder: () => (lineEncoders ??= prepareLineEncoders(tokenizer, encode))(),
     form: options.form,
-    exportFiles: options.exportFiles ?? (async () => ({ 'tokenizer.json': JSON.stringify(tokenizerJson), 'tokenizer_config.json': JSON.stringify(tokenizerConfig) })),
+    exportFiles: () => (exported ??= exportOnce()),
   };
 }
