@@ -20,7 +20,22 @@ export interface BpeTables {
 /** Words longer than this (in code points) go to the library's heap-based BPE instead. */
 export const MAX_FAST_BPE_LENGTH = 96;
 
-export function bpeTables(merges: readonly (readonly [string, string])[]): BpeTables {
+/**
+ * The merge tables as plain data (typed arrays and a Map): built once per tokenizer, and posted as they are to
+ * a counting worker, which would otherwise spend ~50 ms of its start building them again.
+ */
+export interface BpeTableData {
+  /** Open addressing on (left, right) → rank, result; keyLeft -1 marks an empty slot. */
+  keyLeft: Int32Array;
+  keyRight: Int32Array;
+  rankOf: Int32Array;
+  resultOf: Int32Array;
+  /** Single code points' ids (-1: none), by array for the BMP. */
+  bmpId: Int32Array;
+  astralId: Map<number, number>;
+}
+
+export function bpeTableData(merges: readonly (readonly [string, string])[]): BpeTableData {
   // Every string that takes part in a merge gets a small integer id.
   const ids = new Map<string, number>();
   const idOf = (s: string) => {
@@ -28,7 +43,6 @@ export function bpeTables(merges: readonly (readonly [string, string])[]): BpeTa
     if (id === undefined) ids.set(s, (id = ids.size));
     return id;
   };
-  // Open addressing on (left, right) → rank, result.
   let size = 1;
   while (size < merges.length * 2) size <<= 1;
   const mask = size - 1;
@@ -36,23 +50,17 @@ export function bpeTables(merges: readonly (readonly [string, string])[]): BpeTa
   const keyRight = new Int32Array(size);
   const rankOf = new Int32Array(size);
   const resultOf = new Int32Array(size);
-  const slot = (l: number, r: number) => {
-    let h = (Math.imul(l, 0x9e3779b1) ^ Math.imul(r, 0x85ebca6b)) & mask;
-    while (keyLeft[h] !== -1 && (keyLeft[h] !== l || keyRight[h] !== r)) h = (h + 1) & mask;
-    return h;
-  };
   for (let rank = 0; rank < merges.length; rank++) {
     const [a, b] = merges[rank];
     const l = idOf(a);
     const r = idOf(b);
-    const h = slot(l, r);
+    const h = mergeSlot(keyLeft, keyRight, mask, l, r);
     // The library's rank map is built with `new Map(entries)`, so a repeated pair keeps its last rank.
     keyLeft[h] = l;
     keyRight[h] = r;
     rankOf[h] = rank;
     resultOf[h] = idOf(a + b);
   }
-  // Single code points' ids, by array for the BMP.
   const bmpId = new Int32Array(0x10000).fill(-1);
   const astralId = new Map<number, number>();
   for (const [text, id] of ids) {
@@ -61,6 +69,19 @@ export function bpeTables(merges: readonly (readonly [string, string])[]): BpeTa
     if (cp <= 0xffff) bmpId[cp] = id;
     else astralId.set(cp, id);
   }
+  return { keyLeft, keyRight, rankOf, resultOf, bmpId, astralId };
+}
+
+function mergeSlot(keyLeft: Int32Array, keyRight: Int32Array, mask: number, l: number, r: number): number {
+  let h = (Math.imul(l, 0x9e3779b1) ^ Math.imul(r, 0x85ebca6b)) & mask;
+  while (keyLeft[h] !== -1 && (keyLeft[h] !== l || keyRight[h] !== r)) h = (h + 1) & mask;
+  return h;
+}
+
+export function bpeTables(data: BpeTableData): BpeTables {
+  const { keyLeft, keyRight, rankOf, resultOf, bmpId, astralId } = data;
+  const mask = keyLeft.length - 1;
+  const slot = (l: number, r: number) => mergeSlot(keyLeft, keyRight, mask, l, r);
   const lookup = (l: number, r: number): number => {
     if (l < 0 || r < 0) return -1;
     const h = slot(l, r);

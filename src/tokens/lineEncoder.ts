@@ -24,7 +24,7 @@
  *  recognised gets a per-line memo over the public encode. A self-check against encode at creation
  *  drops to that too if anything disagrees.
  */
-import { bpeTables, type BpeTables } from './fastBpe.ts';
+import { bpeTableData, bpeTables, type BpeTableData, type BpeTables } from './fastBpe.ts';
 import { unigramTables, type UnigramTables } from './fastUnigram.ts';
 import { tokenizerInternals, type TokenizerInternals } from './tokenizerInternals.ts';
 
@@ -39,7 +39,26 @@ export interface LineEncoder {
   count(line: string, addSpecial: boolean, counts: Uint32Array): number;
   /** The pieces the line is memoised as (for tests); null when the line takes the plain path. */
   pieces(line: string): string[] | null;
+  /**
+   * The memo's entries (first `limit`), for another thread's encoder of the same tokenizer files: each
+   * thread would otherwise run the model again on every distinct piece it meets. Null for per-line memos.
+   */
+  memoSnapshot(limit?: number): MemoSnapshot | null;
+  /** Takes another encoder's snapshot into this memo; false (and nothing taken) when its keys mean other pieces. */
+  remember(snapshot: MemoSnapshot): boolean;
 }
+
+/** Memo entries as flat arrays (cheap to post to a worker): `keys[i]`'s ids are `ids[ends[i - 1] .. ends[i])`. */
+export interface MemoSnapshot {
+  /** What a key is (strategy, cutting, byte-level mapping): only an encoder of the same kind takes the entries. */
+  kind: string;
+  keys: string[];
+  ids: Int32Array;
+  ends: Uint32Array;
+}
+
+/** Entries a snapshot holds at most: the first ones in, which are the frequent pieces of a corpus. */
+const SNAPSHOT_ENTRIES = 1 << 17;
 
 export type PlainEncode = (text: string, addSpecial: boolean) => number[];
 
@@ -54,6 +73,27 @@ type Ids = readonly number[] & { tokens?: readonly string[] };
 class Memo {
   private map = new Map<string, Ids>();
   constructor(private readonly compute: (key: string) => Ids) {}
+  snapshot(kind: string, limit: number): MemoSnapshot {
+    const keys: string[] = [];
+    const ends: number[] = [];
+    const ids: number[] = [];
+    for (const [key, value] of this.map) {
+      if (keys.length >= limit) break;
+      // Entries keeping token strings for fuse_unk stay behind (rare; recomputed where needed).
+      if (value.tokens) continue;
+      keys.push(key);
+      for (let i = 0; i < value.length; i++) ids.push(value[i]);
+      ends.push(ids.length);
+    }
+    return { kind, keys, ids: Int32Array.from(ids), ends: Uint32Array.from(ends) };
+  }
+  seed({ keys, ids, ends }: MemoSnapshot): void {
+    let start = 0;
+    for (let i = 0; i < keys.length && this.map.size < MAX_MEMO_ENTRIES; i++) {
+      if (!this.map.has(keys[i])) this.map.set(keys[i], Array.from(ids.subarray(start, ends[i])));
+      start = ends[i];
+    }
+  }
   get(key: string): Ids {
     let ids = this.map.get(key);
     if (ids === undefined) {
@@ -81,7 +121,7 @@ function tally(ids: ArrayLike<number>, counts: Uint32Array): void {
  * included. Null when the merges use too many distinct code points for the pair keys (then words are
  * not cut, which is merely slower).
  */
-function cutter(merges: readonly (readonly [string, string])[]): ((word: string, out: string[]) => void) | null {
+function cutterData(merges: readonly (readonly [string, string])[]): CutterData | null {
   // Code points that occur in merges get a class; the others never join a neighbour.
   const classes = new Map<number, number>();
   const pairs: number[] = [];
@@ -106,18 +146,30 @@ function cutter(merges: readonly (readonly [string, string])[]): ((word: string,
   // Open-addressing set of covered pairs, key = left * k + right (kept below 2^31).
   let size = 16;
   while (size < pairs.length) size <<= 1;
-  const mask = size - 1;
   const table = new Int32Array(size).fill(-1);
-  const find = (key: number) => {
-    let h = Math.imul(key, 0x9e3779b1) & mask;
-    while (table[h] !== -1 && table[h] !== key) h = (h + 1) & mask;
-    return h;
-  };
   for (let i = 0; i < pairs.length; i += 2) {
     const key = pairs[i] * k + pairs[i + 1];
-    table[find(key)] = key;
+    table[coveredSlot(table, key)] = key;
   }
+  return { k, bmpClass, astralClass, table };
+}
 
+interface CutterData {
+  k: number;
+  bmpClass: Int32Array;
+  astralClass: Map<number, number>;
+  table: Int32Array;
+}
+
+function coveredSlot(table: Int32Array, key: number): number {
+  const mask = table.length - 1;
+  let h = Math.imul(key, 0x9e3779b1) & mask;
+  while (table[h] !== -1 && table[h] !== key) h = (h + 1) & mask;
+  return h;
+}
+
+function cutter({ k, bmpClass, astralClass, table }: CutterData): (word: string, out: string[]) => void {
+  const find = (key: number) => coveredSlot(table, key);
   return (word, out) => {
     const n = word.length;
     let start = 0;
@@ -153,29 +205,23 @@ function cutter(merges: readonly (readonly [string, string])[]): ((word: string,
  * inside any such occurrence. Results are kept in a trie over UTF-16 code units; a cut is never
  * made inside a surrogate pair.
  */
-function occurrenceCutter(merges: readonly (readonly [string, string])[]): (piece: string, out: string[]) => void {
+function occurrenceData(merges: readonly (readonly [string, string])[]): OccurrenceData {
   // Trie edges (node, code unit) → child by open addressing; `final` marks nodes that end a result.
   let total = 0;
   for (const [a, b] of merges) total += a.length + b.length;
   let size = 16;
   while (size < total * 2) size <<= 1;
-  const mask = size - 1;
   const edgeNode = new Int32Array(size).fill(-1);
   const edgeUnit = new Int32Array(size);
   const edgeChild = new Int32Array(size);
   const final: number[] = [0];
   let nodes = 1;
-  const slot = (node: number, unit: number) => {
-    let h = (Math.imul(node, 0x9e3779b1) ^ Math.imul(unit, 0x85ebca6b)) & mask;
-    while (edgeNode[h] !== -1 && (edgeNode[h] !== node || edgeUnit[h] !== unit)) h = (h + 1) & mask;
-    return h;
-  };
   for (const [a, b] of merges) {
     const result = a + b;
     let node = 0;
     for (let i = 0; i < result.length; i++) {
       const unit = result.charCodeAt(i);
-      const h = slot(node, unit);
+      const h = edgeSlot(edgeNode, edgeUnit, node, unit);
       if (edgeNode[h] === -1) {
         edgeNode[h] = node;
         edgeUnit[h] = unit;
@@ -186,7 +232,25 @@ function occurrenceCutter(merges: readonly (readonly [string, string])[]): (piec
     }
     final[node] = 1;
   }
-  const isFinal = Int8Array.from(final);
+  return { edgeNode, edgeUnit, edgeChild, isFinal: Int8Array.from(final) };
+}
+
+interface OccurrenceData {
+  edgeNode: Int32Array;
+  edgeUnit: Int32Array;
+  edgeChild: Int32Array;
+  isFinal: Int8Array;
+}
+
+function edgeSlot(edgeNode: Int32Array, edgeUnit: Int32Array, node: number, unit: number): number {
+  const mask = edgeNode.length - 1;
+  let h = (Math.imul(node, 0x9e3779b1) ^ Math.imul(unit, 0x85ebca6b)) & mask;
+  while (edgeNode[h] !== -1 && (edgeNode[h] !== node || edgeUnit[h] !== unit)) h = (h + 1) & mask;
+  return h;
+}
+
+function occurrenceCutter({ edgeNode, edgeUnit, edgeChild, isFinal }: OccurrenceData): (piece: string, out: string[]) => void {
+  const slot = (node: number, unit: number) => edgeSlot(edgeNode, edgeUnit, node, unit);
   let reachOf = new Int32Array(64);
 
   return (piece, out) => {
@@ -236,6 +300,8 @@ function lineMemoEncoder(plain: PlainEncode): LineEncoder {
       return ids.length;
     },
     pieces: () => null,
+    memoSnapshot: () => null,
+    remember: () => false,
   };
 }
 
@@ -306,6 +372,7 @@ function fastEncoder({ internals, strategy, cut, refine, fastBpe, fastUnigram }:
   // then done once per distinct pre-token instead of once per occurrence.
   const byteLevel = internals.byteLevelSplit;
   const cutParts: string[] = [];
+  const memoKind = `${strategy}${cut ? '+cut' : ''}${refine ? '+refine' : ''}${byteLevel ? '+bytelevel' : ''}`;
   const memo = byteLevel === null ? segmentMemo : new Memo((raw) => {
     const mapped = byteLevel.toBytes(raw);
     if (!cut) return segmentMemo.get(mapped);
@@ -419,6 +486,12 @@ function fastEncoder({ internals, strategy, cut, refine, fastBpe, fastUnigram }:
       for (const piece of pieces) refine(piece, out);
       return out;
     },
+    memoSnapshot: (limit = SNAPSHOT_ENTRIES) => memo.snapshot(memoKind, limit),
+    remember(snapshot) {
+      if (snapshot.kind !== memoKind) return false;
+      memo.seed(snapshot);
+      return true;
+    },
   };
 }
 
@@ -431,20 +504,42 @@ const SELF_CHECK = [
 ];
 
 /**
- * Prepares, once per tokenizer, the fastest way to encode lines that is identical to `plain`, and
- * returns a factory of encoders (each with its own memo, dropped with it). `pretrained` is the
- * transformers.js tokenizer object; anything not recognised yields per-line memos over `plain`.
+ * The BPE fast path's tables as plain data, built from the merges: what takes most of a tokenizer's
+ * preparation, posted as it is to counting workers (their self-check still compares each result with `plain`).
  */
-export function prepareLineEncoders(pretrained: unknown, plain: PlainEncode): () => LineEncoder {
-  const fallback = () => lineMemoEncoder(plain);
-  const internals = tokenizerInternals(pretrained);
+export interface LineEncoderTables {
+  cut: CutterData | null;
+  refine: OccurrenceData | null;
+  bpe: BpeTableData;
+}
+
+/** A factory of encoders, with the tables it was prepared from (null when it is not a BPE fast path). */
+export type LineEncoderFactory = (() => LineEncoder) & { tables: LineEncoderTables | null };
+
+/**
+ * Prepares, once per tokenizer, the fastest way to encode lines that is identical to `plain`, and
+ * returns a factory of encoders (each with its own memo, dropped with it). `core` is the core Tokenizer
+ * (@huggingface/tokenizers) whose `encode(text).ids` `plain` returns, or null when `plain` does more than
+ * that; anything not recognised yields per-line memos over `plain`. `given`: tables another thread
+ * prepared for the same tokenizer files.
+ */
+export function prepareLineEncoders(core: unknown, plain: PlainEncode, given?: LineEncoderTables | null): LineEncoderFactory {
+  const fallback = Object.assign(() => lineMemoEncoder(plain), { tables: null });
+  const internals = core === null ? null : tokenizerInternals(core);
   if (internals === null || internals.specials === null) return fallback;
   let prepared: Prepared;
+  let tables: LineEncoderTables | null = null;
   if (internals.modelType === 'BPE' && !internals.wordSuffixes) {
     // ignore_merges looks at whole pre-tokens, so they must not be cut.
-    const cut = internals.ignoreMerges ? null : cutter(internals.merges!);
-    const refine = cut ? occurrenceCutter(internals.merges!) : null;
-    prepared = { internals, strategy: cut ? 'segments' : 'pre-tokens', cut, refine, fastBpe: bpeTables(internals.merges!), fastUnigram: null };
+    const cutData = given ? given.cut : internals.ignoreMerges ? null : cutterData(internals.merges!);
+    tables = {
+      cut: cutData,
+      refine: given ? given.refine : cutData ? occurrenceData(internals.merges!) : null,
+      bpe: given?.bpe ?? bpeTableData(internals.merges!),
+    };
+    const cut = tables.cut && !internals.ignoreMerges ? cutter(tables.cut) : null;
+    const refine = cut && tables.refine ? occurrenceCutter(tables.refine) : null;
+    prepared = { internals, strategy: cut ? 'segments' : 'pre-tokens', cut, refine, fastBpe: bpeTables(tables.bpe), fastUnigram: null };
   } else if (internals.modelType === 'BPE' || internals.modelType === 'Unigram' || internals.modelType === 'WordPiece') {
     // Their model encodes each pre-token on its own (BPE with word suffixes: suffixes mark pre-token ends).
     const fastUnigram = internals.unigram ? unigramTables(internals.unigram) : null;
@@ -458,5 +553,5 @@ export function prepareLineEncoders(pretrained: unknown, plain: PlainEncode): ()
       if (probe.encode(text, special).join(',') !== plain(text, special).join(',')) return fallback;
     }
   }
-  return () => fastEncoder(prepared, plain);
+  return Object.assign(() => fastEncoder(prepared, plain), { tables });
 }

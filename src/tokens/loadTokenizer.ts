@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import * as transformers from '@huggingface/transformers';
-import { PreTrainedTokenizer } from '@huggingface/transformers';
+import { createRequire } from 'node:module';
+import { Tokenizer } from '@huggingface/tokenizers';
+import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import { TokenscapeError } from '../errors.ts';
 import type { RepoFiles } from '../sources/repoFiles.ts';
-import { prepareLineEncoders, type LineEncoder } from './lineEncoder.ts';
+import { prepareLineEncoders, type LineEncoder, type LineEncoderFactory, type LineEncoderTables } from './lineEncoder.ts';
 import { readTokenizerSource, type TextReader, type TokenizerForm } from './tokenizerForms.ts';
 
 export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json'] as const;
@@ -27,6 +28,8 @@ export interface ModelTokenizer {
    * lineEncoder.ts). Optional so that stand-in tokenizers need not provide one.
    */
   lineEncoder?(): LineEncoder;
+  /** The tables the line encoders were prepared from, for a worker thread's tokenizer (see TokenizerFromJsonOptions). */
+  lineEncoderTables?(): LineEncoderTables | null;
   /** Which files the tokenizer was read from (tokenizer.json, or a form it was built from). */
   form?: TokenizerForm | string;
   /**
@@ -58,12 +61,64 @@ async function readJsonObject(files: RepoFiles, name: string): Promise<Record<st
   return value as Record<string, unknown>;
 }
 
-/** The transformers.js tokenizer class AutoTokenizer would pick for this tokenizer_class. */
-function tokenizerClass(config: Record<string, unknown>): new (json: unknown, config: unknown) => PreTrainedTokenizer {
-  const name = typeof config.tokenizer_class === 'string' ? config.tokenizer_class.replace(/Fast$/, '') : 'PreTrainedTokenizer';
-  const cls = (transformers as unknown as Record<string, unknown>)[name];
-  const isTokenizerClass = typeof cls === 'function' && (cls === PreTrainedTokenizer || cls.prototype instanceof PreTrainedTokenizer);
-  return (isTokenizerClass ? cls : PreTrainedTokenizer) as new (json: unknown, config: unknown) => PreTrainedTokenizer;
+/**
+ * transformers.js tokenizer classes that change what its core Tokenizer does: a constructor that edits it, or
+ * their own encode or decode. Every other class (LlamaTokenizer, GPT2Tokenizer, Qwen2Tokenizer, BertTokenizer,
+ * T5Tokenizer, PreTrainedTokenizer itself, ...) is the Tokenizer of @huggingface/tokenizers behind plain
+ * delegation (encode → `encode(text).ids`, decode, get_vocab, the added tokens' special flags), so those are
+ * built from @huggingface/tokenizers directly, without loading transformers.js: ~0.2 s of every run's
+ * start-up and of each counting worker's, most of it image and ONNX modules a tokenizer never uses.
+ * tests/tokenizerClasses.test.ts checks this list against the installed transformers.js.
+ */
+export const CUSTOMISED_TOKENIZER_CLASSES: ReadonlySet<string> = new Set([
+  'M2M100Tokenizer', 'MarianTokenizer', 'MBartTokenizer', 'MBart50Tokenizer', 'NllbTokenizer', 'VitsTokenizer', 'WhisperTokenizer', 'XLMTokenizer',
+]);
+
+/** The transformers.js class name AutoTokenizer would pick for this tokenizer_class (unknown names: the base class). */
+export function tokenizerClassName(config: Record<string, unknown>): string {
+  return typeof config.tokenizer_class === 'string' ? config.tokenizer_class.replace(/Fast$/, '') : 'PreTrainedTokenizer';
+}
+
+/** A customised class, from transformers.js (loaded synchronously here, the only place that needs it). */
+function customisedTokenizer(name: string, json: unknown, config: unknown): { pretrained: PreTrainedTokenizer; baseEncode: unknown } {
+  const transformers = createRequire(import.meta.url)('@huggingface/transformers') as Record<string, unknown> & { PreTrainedTokenizer: typeof PreTrainedTokenizer };
+  const cls = transformers[name] as new (json: unknown, config: unknown) => PreTrainedTokenizer;
+  return { pretrained: new cls(json, config), baseEncode: transformers.PreTrainedTokenizer.prototype.encode };
+}
+
+/** What a ModelTokenizer needs of either library's tokenizer. */
+interface BuiltTokenizer {
+  encode(text: string, addSpecialTokens: boolean): number[];
+  decodeOne(id: number): string;
+  vocab: Map<string, number>;
+  specialIds: number[];
+  /** The core Tokenizer whose `encode(text).ids` `encode` returns, for the counting fast path; null if not that. */
+  core: unknown;
+}
+
+function buildTokenizer(json: Record<string, unknown>, config: Record<string, unknown>): BuiltTokenizer {
+  const name = tokenizerClassName(config);
+  if (CUSTOMISED_TOKENIZER_CLASSES.has(name)) {
+    const { pretrained, baseEncode } = customisedTokenizer(name, json, config);
+    return {
+      encode: (text, addSpecialTokens) => pretrained.encode(text, { add_special_tokens: addSpecialTokens }) as number[],
+      decodeOne: (id) => pretrained.decode([id], { skip_special_tokens: false }) as string,
+      vocab: pretrained.get_vocab() as Map<string, number>,
+      specialIds: pretrained.all_special_ids as number[],
+      // A class with its own encode may do more than the core Tokenizer's steps the fast path mirrors.
+      core: pretrained.encode === baseEncode ? (pretrained as unknown as { _tokenizer: unknown })._tokenizer : null,
+    };
+  }
+  const core = new Tokenizer(json, config);
+  const specialIds: number[] = [];
+  for (const added of core.get_added_tokens_decoder().values()) if (added.special) specialIds.push(added.id);
+  return {
+    encode: (text, addSpecialTokens) => core.encode(text, { add_special_tokens: addSpecialTokens }).ids,
+    decodeOne: (id) => core.decode([id], { skip_special_tokens: false, clean_up_tokenization_spaces: null }),
+    vocab: core.get_vocab(),
+    specialIds,
+    core,
+  };
 }
 
 export async function loadTokenizer(files: RepoFiles): Promise<ModelTokenizer> {
@@ -126,6 +181,8 @@ export interface TokenizerFromJsonOptions {
   configVocabSize: number | null;
   /** Defaults to the JSON above, serialised. */
   exportFiles?: ModelTokenizer['exportFiles'];
+  /** Line-encoder tables another thread prepared from these same files (`lineEncoderTables()`), so they are not built again. */
+  lineEncoderTables?: LineEncoderTables | null;
 }
 
 /**
@@ -135,37 +192,38 @@ export interface TokenizerFromJsonOptions {
  */
 export function tokenizerFromJson(options: TokenizerFromJsonOptions): ModelTokenizer {
   const { tokenizerJson, config: tokenizerConfig } = options;
-  let tokenizer: PreTrainedTokenizer;
+  let tokenizer: BuiltTokenizer;
   try {
-    tokenizer = new (tokenizerClass(tokenizerConfig))(tokenizerJson, tokenizerConfig);
+    tokenizer = buildTokenizer(tokenizerJson, tokenizerConfig);
   } catch (error) {
     throw new TokenscapeError(`The tokenizer of ${options.label} could not be loaded: ${(error as Error).message}`, { file: options.file, hint: options.hint });
   }
 
-  const vocab = tokenizer.get_vocab() as Map<string, number>;
   let vocabSize = 0;
-  for (const id of vocab.values()) vocabSize = Math.max(vocabSize, id + 1);
+  for (const id of tokenizer.vocab.values()) vocabSize = Math.max(vocabSize, id + 1);
   const pieces = new Array<string>(vocabSize).fill('');
-  for (const [piece, id] of vocab) pieces[id] = piece;
+  for (const [piece, id] of tokenizer.vocab) pieces[id] = piece;
 
-  const specialIds = new Set<number>(tokenizer.all_special_ids as number[]);
+  const specialIds = new Set<number>(tokenizer.specialIds);
   const json = tokenizerJson as { added_tokens?: { id: number; special?: boolean }[] };
   for (const added of Array.isArray(json.added_tokens) ? json.added_tokens : []) if (added?.special) specialIds.add(added.id);
 
-  let lineEncoders: (() => LineEncoder) | undefined;
+  let lineEncoders: LineEncoderFactory | undefined;
+  const prepare = () => (lineEncoders ??= prepareLineEncoders(tokenizer.core, encode, options.lineEncoderTables));
   // Built once: the counting workers, the early browser check and the exhibit files all ask for them.
   let exported: Promise<ExportedTokenizerFiles> | undefined;
   const exportOnce = options.exportFiles ?? (async () => ({ 'tokenizer.json': JSON.stringify(tokenizerJson), 'tokenizer_config.json': JSON.stringify(tokenizerConfig) }));
-  const encode = (text: string, addSpecialTokens: boolean) => tokenizer.encode(text, { add_special_tokens: addSpecialTokens }) as number[];
+  const encode = tokenizer.encode;
   return {
     encode,
     vocabSize,
     pieces,
     specialIds,
-    decodeOne: (id) => tokenizer.decode([id], { skip_special_tokens: false }) as string,
+    decodeOne: tokenizer.decodeOne,
     identity: options.identity,
     configVocabSize: options.configVocabSize,
-    lineEncoder: () => (lineEncoders ??= prepareLineEncoders(tokenizer, encode))(),
+    lineEncoder: () => prepare()(),
+    lineEncoderTables: () => prepare().tables,
     form: options.form,
     exportFiles: () => (exported ??= exportOnce()),
   };

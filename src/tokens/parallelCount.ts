@@ -1,23 +1,29 @@
 /**
  * Token counting on every core: the corpus is cut into chunks of whole lines, the main thread and worker
  * threads (src/tokens/countWorker.ts, each building the same tokenizer from its exported files) take chunks
- * from one queue, and the per-thread counts are added up. Counting is per line and the memo only caches, so
- * the counts are exactly those of the single-thread countTokens. Small corpora stay on one thread: starting
- * a worker (its own tokenizer load) costs more than it saves below PARALLEL_MIN_CHARS.
+ * from one queue, and the per-thread counts are added up. A worker gets the main thread's prepared fast-path
+ * tables with the files, and once ready a snapshot of the main thread's memo, so that it neither builds the
+ * tables again nor runs the model again on the pieces counted while it started. Counting is per line and the
+ * memo only caches, so the counts are exactly those of the single-thread countTokens. Small corpora stay on one
+ * thread: starting a worker (its own tokenizer load) costs more than it saves below PARALLEL_MIN_CHARS.
  */
 import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { TokenscapeError } from '../errors.ts';
 import { countTokens, encodeCounter, splitLines, type TokenCounts } from './countTokens.ts';
 import type { ModelTokenizer } from './loadTokenizer.ts';
-import type { LineEncoder } from './lineEncoder.ts';
+import type { LineEncoder, MemoSnapshot } from './lineEncoder.ts';
 
 /** Below this many characters the corpus is counted on the main thread alone. */
 export const PARALLEL_MIN_CHARS = 4 * 1024 * 1024;
 /** Below this many characters the tokenizer's own encode counts (the fast path gives the same ids, tested). */
 const FAST_PATH_MIN_CHARS = 20_000;
-/** Characters per chunk: ~0.3 s of counting, so the threads finish within a fraction of a second of each other. */
-const CHUNK_CHARS = 1024 * 1024;
+/**
+ * Characters per chunk: ~20 ms of counting. The main thread answers a worker between two of its own chunks,
+ * so small chunks keep a ready worker from waiting, and the threads finish within a chunk of each other.
+ */
+const CHUNK_CHARS = 256 * 1024;
 /** Chunks handed to a worker ahead of time, so it never waits for the main thread, busy with its own chunk. */
 const AHEAD = 2;
 
@@ -62,11 +68,47 @@ export function lineCounter(tokenizer: Pick<ModelTokenizer, 'encode' | 'lineEnco
 
 /** Worker entry: a small JS module that loads countWorker.ts through tsx (see there). */
 const WORKER_URL = new URL('./countWorker.mjs', import.meta.url);
+let workerUrl: Promise<URL> | undefined;
+
+/**
+ * Run from the sources (tsx, vitest, the bench), the bundle's freshness is checked once per process here
+ * rather than by every worker at its start (a stat of each source file); in the bundle WORKER_URL is already
+ * the bundled worker beside it.
+ */
+function countWorkerUrl(): Promise<URL> {
+  return (workerUrl ??= (async () => {
+    if (!WORKER_URL.pathname.endsWith('/src/tokens/countWorker.mjs')) return WORKER_URL;
+    try {
+      const { ensureBundle } = (await import(new URL('../../scripts/bundle.mjs', import.meta.url).href)) as { ensureBundle(name: string): Promise<string | null> };
+      const bundled = await ensureBundle('countWorker');
+      return bundled ? pathToFileURL(bundled) : WORKER_URL;
+    } catch {
+      return WORKER_URL;
+    }
+  })());
+}
 
 interface WorkerResult {
   counts: Uint32Array;
   total: number;
   lines: number;
+}
+
+const PRELOAD_FLAGS = new Set(['--require', '-r', '--import', '--loader', '--experimental-loader']);
+
+/**
+ * The parent's Node flags less its preloads and module loaders: a worker inherits them, and under tsx (tests,
+ * the bench) loading tsx again costs each worker ~0.1 s; the worker runs a bundle, or imports tsx itself.
+ */
+export function workerExecArgv(execArgv: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const flag = execArgv[i];
+    const name = flag.split('=')[0];
+    if (!PRELOAD_FLAGS.has(name)) kept.push(flag);
+    else if (!flag.includes('=')) i++;
+  }
+  return kept;
 }
 
 /** countTokens over documents, on several threads when the corpus is large enough. Same result. */
@@ -100,7 +142,12 @@ export async function countTokensParallel(
     const step = chunks.next();
     return step.done ? null : step.value;
   };
-  const workers = Array.from({ length: threads - 1 }, () => new Worker(WORKER_URL, { workerData: { files, vocabSize, includeSpecial } }));
+  const encoder = tokenizer.lineEncoder?.() ?? null;
+  const counter = encoder ?? encodeCounter(tokenizer);
+  const tables = tokenizer.lineEncoderTables?.() ?? null;
+  const url = await countWorkerUrl();
+  const execArgv = workerExecArgv(process.execArgv);
+  const workers = Array.from({ length: threads - 1 }, () => new Worker(url, { execArgv, workerData: { files, tables, vocabSize, includeSpecial } }));
   const results = workers.map(
     (worker) =>
       new Promise<WorkerResult>((resolve, reject) => {
@@ -116,7 +163,11 @@ export async function countTokensParallel(
           if (outstanding === 0) worker.postMessage({ finish: true });
         };
         worker.on('message', (m: { type: 'ready' } | { type: 'done' } | ({ type: 'result' } & WorkerResult)) => {
-          if (m.type === 'ready') feed();
+          if (m.type === 'ready') {
+            const memo: MemoSnapshot | null = encoder?.memoSnapshot() ?? null;
+            if (memo) worker.postMessage({ memo });
+            feed();
+          }
           else if (m.type === 'done') {
             outstanding--;
             progress?.add(sizes.get(worker)?.shift() ?? 0);
@@ -132,11 +183,10 @@ export async function countTokensParallel(
   try {
     // The main thread counts too, yielding between chunks so that the workers' requests are answered.
     const counts = new Uint32Array(vocabSize);
-    const encoder = lineCounter(tokenizer);
     let total = 0;
     let lines = 0;
     for (let chunk = next(); chunk !== null; chunk = next()) {
-      const part = countChunk(encoder, chunk, includeSpecial, counts);
+      const part = countChunk(counter, chunk, includeSpecial, counts);
       total += part.total;
       lines += part.lines;
       progress?.add(chunk.length);

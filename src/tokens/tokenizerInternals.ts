@@ -1,13 +1,12 @@
 /**
- * The one place that reaches into the internals of transformers.js v4's tokenizer: the
- * `PreTrainedTokenizer._tokenizer` object, which is the `Tokenizer` of @huggingface/tokenizers 0.2
- * bundled into @huggingface/transformers (normalizer, pre_tokenizer, model, post_processor, added
- * tokens). None of it is public API, so every member used is checked for shape here, and anything
- * unexpected makes `tokenizerInternals` return null: callers then use the public `encode`, line by
- * line, which is slower but always right. When upgrading transformers.js, re-read `Tokenizer.encode`
- * / `encode_text` / `tokenize_helper` in its dist bundle against the steps mirrored below.
+ * The one place that reaches into the internals of a `Tokenizer` of @huggingface/tokenizers 0.2 (the
+ * library transformers.js v4 bundles as `PreTrainedTokenizer._tokenizer`, and the one the viewer runs):
+ * normalizer, pre_tokenizer, model, post_processor, added tokens. None of it is public API, so every
+ * member used is checked for shape here, and anything unexpected makes `tokenizerInternals` return
+ * null: callers then use the public `encode`, line by line, which is slower but always right. When
+ * upgrading @huggingface/tokenizers, re-read `Tokenizer.encode` / `encode_text` / `tokenize_helper` in
+ * its dist bundle against the steps mirrored below.
  */
-import { PreTrainedTokenizer } from '@huggingface/transformers';
 import type { UnigramModel } from './fastUnigram.ts';
 
 /** What `Tokenizer.encode_text` + `tokenize_helper` do to a text holding no added token, step by step. */
@@ -81,11 +80,9 @@ interface CoreTokenizer {
 const SENTINEL = '\uE000tokenscape\uE001';
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** `pretrained` is what `AutoTokenizer.from_pretrained` returned. */
-export function tokenizerInternals(pretrained: unknown): TokenizerInternals | null {
-  // A tokenizer class with its own encode may do more than the core Tokenizer's steps below.
-  if ((pretrained as { encode?: unknown })?.encode !== PreTrainedTokenizer.prototype.encode) return null;
-  const core = (pretrained as { _tokenizer?: unknown })?._tokenizer as CoreTokenizer | undefined;
+/** `tokenizer`: the core Tokenizer whose `encode(text).ids` are the ids to mirror. */
+export function tokenizerInternals(tokenizer: unknown): TokenizerInternals | null {
+  const core = tokenizer as CoreTokenizer | undefined;
   if (!core || typeof core !== 'object') return null;
   const { model } = core;
   if (!model || !isFn(model.encode) || !(model.tokens_to_ids instanceof Map)) return null;
