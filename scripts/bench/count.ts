@@ -39,7 +39,7 @@ export function repeatedWikitext(bytes: number): string {
   return copies.join('\n');
 }
 
-export async function benchCount(rounds = 2, log: (s: string) => void = () => {}): Promise<CountFigures[]> {
+export async function benchCount(rounds = 3, log: (s: string) => void = () => {}): Promise<CountFigures[]> {
   const tokenizer = await loadTokenizer(localFolderFiles(resolve(FIXTURES, 'tokenizers/llama2'), 'llama2'));
   const corpora: [string, string][] = [
     ['wiki.test.raw repeated to 50 MB (copy number on each line)', repeatedWikitext(50e6)],
@@ -48,7 +48,7 @@ export async function benchCount(rounds = 2, log: (s: string) => void = () => {}
   const figures: CountFigures[] = [];
   for (const [corpus, text] of corpora) {
     // The small file takes a fraction of a second, so more rounds (alternating the two paths) tame the noise.
-    const runs = text.length < 4e6 ? Math.max(rounds, 5) : rounds;
+    const runs = text.length < 4e6 ? Math.max(rounds, 9) : rounds;
     let single = Infinity;
     let parallel = Infinity;
     let agree = true;

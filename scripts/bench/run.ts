@@ -148,7 +148,7 @@ async function main() {
 
     if (wanted('count')) {
       log('token counting on both cores …');
-      const [large, small] = await benchCount(2, log);
+      const [large, small] = await benchCount(3, log);
       addRatio(`count tokens, ${large.corpus}, ${(large.bytes / 1e6).toFixed(0)} MB: both cores vs one`, large.parallel, large.single, s, 1 / 1.7, '≥ 1.7× one thread (ratio ≤ 0.59)');
       if (!large.same) rows[rows.length - 1].verdict = 'MISSED (counts differ)';
       addRatio(`count tokens, ${small.corpus}: countTokensParallel vs one thread`, small.parallel, small.single, s, 1.05, 'no slower (one thread below 4 MB)');
