@@ -76,7 +76,7 @@ export async function benchTokenize(rounds = 3): Promise<TokenizeFigures[]> {
   const t0 = performance.now();
   const tokenizer = await loadTokenizer(localFolderFiles(TOKENIZER, 'llama2'));
   const load = (performance.now() - t0) / 1000;
-  console.log(`tokenizer load: ours ${load.toFixed(2)} s (transformers.js, tokenizer.json)`);
+  console.log(`tokenizer load: ours ${load.toFixed(2)} s (@huggingface/tokenizers, tokenizer.json)`);
 
   const s = (v: number) => `${v.toFixed(2)} s`;
   for (const corpus of CORPORA) {
