@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkTokenizer } from '../src/pipeline/exhibitExtras.ts';
+import { localFolderFiles } from '../src/sources/repoFiles.ts';
+import { loadTokenizer, tokenizerFromJson } from '../src/tokens/loadTokenizer.ts';
 
 const FIXTURES = process.env.TOKENSCAPE_FIXTURES ?? resolve(import.meta.dirname, '../../shared/fixtures');
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -29,5 +31,26 @@ describe('the browser-tokenizer check of an exported tokenizer', () => {
     const good = readFileSync(resolve(FIXTURES, 'models/tinystories-656k/tokenizer.json'), 'utf8');
     const written = JSON.stringify({ model: { type: 'NotAModel' } });
     await expect(checkTokenizer(bytes(written), '{}', exporting('changed', good))).rejects.toThrow(/does not load/);
+  });
+
+  it('passes a tokenizer Node built with the browser\'s library from the exported text, and only that text', async () => {
+    const folder = resolve(FIXTURES, 'models/tinystories-656k');
+    const tokenizer = await loadTokenizer(localFolderFiles(folder, 'tinystories'));
+    expect(tokenizer.browserEquivalent).toBe(true);
+    const files = await tokenizer.exportFiles();
+    expect(files['tokenizer.json']).toBe(readFileSync(resolve(folder, 'tokenizer.json'), 'utf8'));
+    await expect(checkTokenizer(bytes(files['tokenizer.json']), files['tokenizer_config.json'], tokenizer)).resolves.toBeUndefined();
+    // Bytes other than the exported text are checked for real.
+    const broken = JSON.stringify({ model: { type: 'NotAModel' } });
+    await expect(checkTokenizer(bytes(broken), files['tokenizer_config.json'], tokenizer)).rejects.toThrow(/does not load/);
+  });
+
+  it('checks for real the tokenizers built from other forms or through a transformers.js class', async () => {
+    const qwen = await loadTokenizer(localFolderFiles(resolve(FIXTURES, 'tokenizers/qwen2.5'), 'qwen2.5'));
+    expect(qwen.form).toBe('vocab.json + merges.txt');
+    expect(qwen.browserEquivalent).toBe(false);
+    const json = JSON.parse(readFileSync(resolve(FIXTURES, 'models/tinystories-656k/tokenizer.json'), 'utf8'));
+    const whisper = tokenizerFromJson({ tokenizerJson: json, config: { tokenizer_class: 'WhisperTokenizer' }, label: 'x', form: 'tokenizer.json', file: 'tokenizer.json', identity: 'whisper', configVocabSize: null, exportsParsedText: true });
+    expect(whisper.browserEquivalent).toBe(false);
   });
 });

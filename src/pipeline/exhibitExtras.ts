@@ -44,9 +44,11 @@ export interface ExhibitExtras {
 
 /**
  * tokenizer.json must load in tokenizers.js (the browser's reader) as written, checked once per tokenizer per
- * run. Building that tokenizer costs 0.1–0.5 s for a 32k–256k vocabulary, so on a machine with a second core
- * the check is started in a worker thread before the PCA (startTokenizerCheck) and runs beside it; the written
- * file is then compared with the text that was checked, and checked here again if it differs.
+ * run. A tokenizer Node built with that same library from that same text passes as it is; for the others
+ * (built from other forms, or through a transformers.js class), building the browser's tokenizer costs
+ * 0.1–0.5 s for a 32k–256k vocabulary, so on a machine with a second core the check is started in a worker
+ * thread before the PCA (startTokenizerCheck) and runs beside it. The written file is then compared with the
+ * text that was checked, and checked here again if it differs.
  */
 const browserChecks = new Map<string, Promise<{ json: string; config: string; failure: string | null }>>();
 
@@ -94,10 +96,20 @@ function browserLoadFailureInWorker(json: string, config: string): Promise<strin
   });
 }
 
+type CheckedTokenizer = Pick<ModelTokenizer, 'identity' | 'exportFiles' | 'browserEquivalent'>;
+
+/**
+ * A tokenizer that is already the browser's library built from the exported text (browserEquivalent) loads
+ * there: Node has just built it so. The written file must still be that text (checked when it is written).
+ */
+function knownToLoad(tokenizer: CheckedTokenizer) {
+  return tokenizer.exportFiles().then((files) => ({ json: files['tokenizer.json'], config: files['tokenizer_config.json'], failure: null }));
+}
+
 /** Starts the browser-tokenizer check of a model's tokenizer (once per tokenizer per run). */
-export function startTokenizerCheck(tokenizer: Pick<ModelTokenizer, 'identity' | 'exportFiles'>): void {
+export function startTokenizerCheck(tokenizer: CheckedTokenizer): void {
   if (browserChecks.has(tokenizer.identity)) return;
-  const check = tokenizer.exportFiles().then(async (files) => {
+  const check = tokenizer.browserEquivalent ? knownToLoad(tokenizer) : tokenizer.exportFiles().then(async (files) => {
     const json = files['tokenizer.json'];
     const config = files['tokenizer_config.json'];
     return { json, config, failure: await browserLoadFailureInWorker(json, config) };
@@ -107,11 +119,11 @@ export function startTokenizerCheck(tokenizer: Pick<ModelTokenizer, 'identity' |
   browserChecks.set(tokenizer.identity, check);
 }
 
-export async function checkTokenizer(written: Uint8Array, config: string, tokenizer: Pick<ModelTokenizer, 'identity' | 'exportFiles'>): Promise<void> {
+export async function checkTokenizer(written: Uint8Array, config: string, tokenizer: CheckedTokenizer): Promise<void> {
   const json = new TextDecoder().decode(written);
   if (!browserChecks.has(tokenizer.identity)) {
     // No check started beforehand (one core): here.
-    browserChecks.set(tokenizer.identity, Promise.resolve({ json, config, failure: browserLoadFailure(json, config) }));
+    browserChecks.set(tokenizer.identity, tokenizer.browserEquivalent ? knownToLoad(tokenizer) : Promise.resolve({ json, config, failure: browserLoadFailure(json, config) }));
   }
   const checked = await browserChecks.get(tokenizer.identity)!;
   const failure = json === checked.json && config === checked.config ? checked.failure : browserLoadFailure(json, config);

@@ -37,6 +37,11 @@ export interface ModelTokenizer {
    * files' own text for a tokenizer.json folder, the built equivalent for the other forms.
    */
   exportFiles(): Promise<ExportedTokenizerFiles>;
+  /**
+   * True when this tokenizer is the browser's own library (@huggingface/tokenizers) built from exactly the
+   * exported files' text, as the page builds it: those files are known to load there.
+   */
+  browserEquivalent?: boolean;
 }
 
 export type ExportedTokenizerFiles = {
@@ -44,11 +49,10 @@ export type ExportedTokenizerFiles = {
   'tokenizer_config.json': string;
 };
 
-async function readJsonObject(files: RepoFiles, name: string): Promise<Record<string, unknown>> {
-  const path = await files.localPath(name);
+function parseJsonObject(files: RepoFiles, name: string, text: string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(await readFile(path, 'utf8'));
+    value = JSON.parse(text);
   } catch (error) {
     throw new TokenscapeError(`${name} of ${files.label} is not valid JSON (${(error as Error).message}).`, {
       file: files.describe(name),
@@ -88,6 +92,7 @@ function customisedTokenizer(name: string, json: unknown, config: unknown): { pr
 
 /** What a ModelTokenizer needs of either library's tokenizer. */
 interface BuiltTokenizer {
+  library: 'tokenizers' | 'transformers';
   encode(text: string, addSpecialTokens: boolean): number[];
   decodeOne(id: number): string;
   vocab: Map<string, number>;
@@ -101,6 +106,7 @@ function buildTokenizer(json: Record<string, unknown>, config: Record<string, un
   if (CUSTOMISED_TOKENIZER_CLASSES.has(name)) {
     const { pretrained, baseEncode } = customisedTokenizer(name, json, config);
     return {
+      library: 'transformers',
       encode: (text, addSpecialTokens) => pretrained.encode(text, { add_special_tokens: addSpecialTokens }) as number[],
       decodeOne: (id) => pretrained.decode([id], { skip_special_tokens: false }) as string,
       vocab: pretrained.get_vocab() as Map<string, number>,
@@ -113,6 +119,7 @@ function buildTokenizer(json: Record<string, unknown>, config: Record<string, un
   const specialIds: number[] = [];
   for (const added of core.get_added_tokens_decoder().values()) if (added.special) specialIds.push(added.id);
   return {
+    library: 'tokenizers',
     encode: (text, addSpecialTokens) => core.encode(text, { add_special_tokens: addSpecialTokens }).ids,
     decodeOne: (id) => core.decode([id], { skip_special_tokens: false, clean_up_tokenization_spaces: null }),
     vocab: core.get_vocab(),
@@ -123,11 +130,18 @@ function buildTokenizer(json: Record<string, unknown>, config: Record<string, un
 
 export async function loadTokenizer(files: RepoFiles): Promise<ModelTokenizer> {
   // Parse every file ourselves first, so a broken one is named instead of surfacing as the library's error.
+  // Each file is read once: the exported files are then the very text the tokenizer was built from.
+  const texts = new Map<string, Promise<string>>();
+  const text = (name: string) => {
+    let t = texts.get(name);
+    if (t === undefined) texts.set(name, (t = files.localPath(name).then((path) => readFile(path, 'utf8'))));
+    return t;
+  };
   const reader: TextReader = {
     label: files.label,
     has: (name) => files.has(name),
-    text: async (name) => readFile(await files.localPath(name), 'utf8'),
-    json: (name) => readJsonObject(files, name),
+    text,
+    json: async (name) => parseJsonObject(files, name, await text(name)),
     describe: (name) => files.describe(name),
   };
   const source = await readTokenizerSource(reader);
@@ -138,7 +152,7 @@ export async function loadTokenizer(files: RepoFiles): Promise<ModelTokenizer> {
   }
   const parsed = new Map<string, Record<string, unknown>>();
   for (const name of OPTIONAL_TOKENIZER_FILES) {
-    if (files.has(name)) parsed.set(name, await readJsonObject(files, name));
+    if (files.has(name)) parsed.set(name, await reader.json(name));
   }
   let configVocabSize: number | null = null;
   const config = parsed.get('config.json');
@@ -163,6 +177,8 @@ export async function loadTokenizer(files: RepoFiles): Promise<ModelTokenizer> {
       'tokenizer.json': source.form === 'tokenizer.json' ? await reader.text('tokenizer.json') : JSON.stringify(source.tokenizerJson),
       'tokenizer_config.json': files.has('tokenizer_config.json') ? await reader.text('tokenizer_config.json') : JSON.stringify(source.config),
     }),
+    // A tokenizer.json folder exports its files' own text, which is what tokenizerJson and config were parsed from.
+    exportsParsedText: source.form === 'tokenizer.json',
   });
 }
 
@@ -183,6 +199,8 @@ export interface TokenizerFromJsonOptions {
   exportFiles?: ModelTokenizer['exportFiles'];
   /** Line-encoder tables another thread prepared from these same files (`lineEncoderTables()`), so they are not built again. */
   lineEncoderTables?: LineEncoderTables | null;
+  /** True when `exportFiles` gives exactly the text that tokenizerJson and config are JSON.parse of. */
+  exportsParsedText?: boolean;
 }
 
 /**
@@ -226,5 +244,6 @@ export function tokenizerFromJson(options: TokenizerFromJsonOptions): ModelToken
     lineEncoderTables: () => prepare().tables,
     form: options.form,
     exportFiles: () => (exported ??= exportOnce()),
+    browserEquivalent: tokenizer.library === 'tokenizers' && options.exportsParsedText === true,
   };
 }

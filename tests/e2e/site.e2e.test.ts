@@ -273,6 +273,8 @@ describe.skipIf(!site)('gallery site in Chromium', () => {
     await w.page.goto(`${s.origin}/embed-host.html?src=${encodeURIComponent(src)}`);
     const frame = await (await w.page.waitForSelector('iframe')).contentFrame();
     expect(frame).not.toBeNull();
+    // The element can exist before its frame has navigated (its URL is empty until then).
+    await frame!.waitForURL(/\/embed\//);
     expect(new URL(frame!.url()).origin).not.toBe(new URL(w.page.url()).origin);
     // Cross-origin: the host page cannot reach into the frame.
     await expect(w.page.evaluate(() => {
