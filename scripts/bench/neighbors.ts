@@ -10,14 +10,13 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as ort from 'onnxruntime-node';
 import type { EmbeddingFile } from '../../src/embeddings/embeddingFile.ts';
-import { embeddingOf } from './inputs.ts';
 import { nearestNeighbors } from '../../src/neighbors/nearestNeighbors.ts';
 import { encodeNeighbors } from '../../src/artifact/writeNeighbors.ts';
 import { ElementType, encodeOnnxModel } from '../../src/projection/onnxGraph.ts';
 import { mulberry32 } from '../../src/projection/seededRandom.ts';
+import { embeddingOf } from './inputs.ts';
 
 export const K = 10;
-
 
 export interface NeighborFigures {
   seconds: number;

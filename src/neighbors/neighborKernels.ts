@@ -34,11 +34,11 @@ export interface TileOperands {
 
 /** S = (A·Bᵀ in int32) × row scales × column scales: the tile's approximate cosines, which both tile graphs start from. */
 const SCORE_NODES: GraphNode[] = [
-    { op: 'Transpose', inputs: ['Bt'], outputs: ['B'], intAttributes: { perm: [1, 0] } },
-    { op: 'MatMulInteger', inputs: ['A', 'B', 'Azp'], outputs: ['Dots'] },
-    { op: 'Cast', inputs: ['Dots'], outputs: ['DotsF'], intAttributes: { to: ElementType.float } },
-    { op: 'Mul', inputs: ['DotsF', 'As'], outputs: ['RowScaled'] },
-    { op: 'Mul', inputs: ['RowScaled', 'Bs'], outputs: ['S'] },
+  { op: 'Transpose', inputs: ['Bt'], outputs: ['B'], intAttributes: { perm: [1, 0] } },
+  { op: 'MatMulInteger', inputs: ['A', 'B', 'Azp'], outputs: ['Dots'] },
+  { op: 'Cast', inputs: ['Dots'], outputs: ['DotsF'], intAttributes: { to: ElementType.float } },
+  { op: 'Mul', inputs: ['DotsF', 'As'], outputs: ['RowScaled'] },
+  { op: 'Mul', inputs: ['RowScaled', 'Bs'], outputs: ['S'] },
 ];
 const SCORE_INPUTS: GraphValue[] = [
   { name: 'A', dims: ['b', 'd'], elementType: ElementType.uint8 },

@@ -99,32 +99,32 @@ function browserLoadFailureInWorker(json: string, config: string): Promise<strin
 type CheckedTokenizer = Pick<ModelTokenizer, 'identity' | 'exportFiles' | 'browserEquivalent'>;
 
 /**
- * A tokenizer that is already the browser's library built from the exported text (browserEquivalent) loads
- * there: Node has just built it so. The written file must still be that text (checked when it is written).
+ * The verdict on the exported files: none to reach when the tokenizer is already the browser's library built
+ * from that text (browserEquivalent: Node has just built it so), else from building it, in a worker or here.
  */
-function knownToLoad(tokenizer: CheckedTokenizer) {
-  return tokenizer.exportFiles().then((files) => ({ json: files['tokenizer.json'], config: files['tokenizer_config.json'], failure: null }));
-}
-
-/** Starts the browser-tokenizer check of a model's tokenizer (once per tokenizer per run). */
-export function startTokenizerCheck(tokenizer: CheckedTokenizer): void {
-  if (browserChecks.has(tokenizer.identity)) return;
-  const check = tokenizer.browserEquivalent ? knownToLoad(tokenizer) : tokenizer.exportFiles().then(async (files) => {
+function beginCheck(tokenizer: CheckedTokenizer, inWorker: boolean) {
+  return tokenizer.exportFiles().then(async (files) => {
     const json = files['tokenizer.json'];
     const config = files['tokenizer_config.json'];
-    return { json, config, failure: await browserLoadFailureInWorker(json, config) };
+    const failure = tokenizer.browserEquivalent ? null : inWorker ? await browserLoadFailureInWorker(json, config) : browserLoadFailure(json, config);
+    return { json, config, failure };
   });
+}
+
+/** Starts the browser-tokenizer check of a model's tokenizer in a worker thread (once per tokenizer per run). */
+export function startTokenizerCheck(tokenizer: CheckedTokenizer): void {
+  if (browserChecks.has(tokenizer.identity)) return;
+  const check = beginCheck(tokenizer, true);
   // Awaited when the file is written; a run that fails before then must not see an unhandled rejection.
   check.catch(() => {});
   browserChecks.set(tokenizer.identity, check);
 }
 
+/** The written tokenizer.json loads in the browser's tokenizer; bytes other than the checked text are checked again. */
 export async function checkTokenizer(written: Uint8Array, config: string, tokenizer: CheckedTokenizer): Promise<void> {
   const json = new TextDecoder().decode(written);
-  if (!browserChecks.has(tokenizer.identity)) {
-    // No check started beforehand (one core): here.
-    browserChecks.set(tokenizer.identity, tokenizer.browserEquivalent ? knownToLoad(tokenizer) : Promise.resolve({ json, config, failure: browserLoadFailure(json, config) }));
-  }
+  // No check started beforehand (one core): here.
+  if (!browserChecks.has(tokenizer.identity)) browserChecks.set(tokenizer.identity, beginCheck(tokenizer, false));
   const checked = await browserChecks.get(tokenizer.identity)!;
   const failure = json === checked.json && config === checked.config ? checked.failure : browserLoadFailure(json, config);
   if (failure !== null) {

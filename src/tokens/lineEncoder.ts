@@ -530,14 +530,14 @@ export function prepareLineEncoders(core: unknown, plain: PlainEncode, given?: L
   let prepared: Prepared;
   let tables: LineEncoderTables | null = null;
   if (internals.modelType === 'BPE' && !internals.wordSuffixes) {
-    // ignore_merges looks at whole pre-tokens, so they must not be cut.
-    const cutData = given ? given.cut : internals.ignoreMerges ? null : cutterData(internals.merges!);
-    tables = {
-      cut: cutData,
-      refine: given ? given.refine : cutData ? occurrenceData(internals.merges!) : null,
-      bpe: given?.bpe ?? bpeTableData(internals.merges!),
-    };
-    const cut = tables.cut && !internals.ignoreMerges ? cutter(tables.cut) : null;
+    if (given) {
+      tables = given;
+    } else {
+      // ignore_merges looks at whole pre-tokens, so they must not be cut.
+      const cutData = internals.ignoreMerges ? null : cutterData(internals.merges!);
+      tables = { cut: cutData, refine: cutData ? occurrenceData(internals.merges!) : null, bpe: bpeTableData(internals.merges!) };
+    }
+    const cut = tables.cut ? cutter(tables.cut) : null;
     const refine = cut && tables.refine ? occurrenceCutter(tables.refine) : null;
     prepared = { internals, strategy: cut ? 'segments' : 'pre-tokens', cut, refine, fastBpe: bpeTables(tables.bpe), fastUnigram: null };
   } else if (internals.modelType === 'BPE' || internals.modelType === 'Unigram' || internals.modelType === 'WordPiece') {
